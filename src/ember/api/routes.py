@@ -1,0 +1,136 @@
+"""REST routes: projects, spans, traces (Phoenix's paths and shapes), health and metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from ember.api.shapes import parse_global_id, project_json, span_json, trace_json
+from ember.errors import BadRequest, EmberError
+from ember.model import STATUS_CODES, Project, SpanFilter
+from ember.store.base import Store
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(error: EmberError) -> JSONResponse:
+    response = JSONResponse(error.envelope(), status_code=error.status)
+    retry_after = getattr(error, "retry_after_s", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+router = APIRouter()
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _project(store: Store, identifier: str) -> Project:
+    rowid = parse_global_id(identifier, "Project")
+    return store.get_project(str(rowid) if rowid is not None else identifier)
+
+
+def _unix_nano(value: datetime | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise BadRequest(f"{name} must carry a time zone, e.g. 2026-01-01T00:00:00Z")
+    return int(value.timestamp() * 1_000_000) * 1000
+
+
+@router.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz", tags=["health"], summary="Readiness: the database answers")
+def readyz(request: Request) -> JSONResponse:
+    try:
+        _store(request).ping()
+    except Exception as exc:  # any database failure means not ready
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics")
+def metrics(request: Request) -> Response:
+    return Response(
+        request.app.state.metrics.render(),
+        media_type="text/plain; version=0.0.4; charset=utf-8",
+    )
+
+
+@router.get("/v1/projects", tags=["projects"], summary="List projects")
+def list_projects(request: Request) -> JSONResponse:
+    projects = _store(request).list_projects()
+    return JSONResponse({"data": [project_json(p) for p in projects], "next_cursor": None})
+
+
+@router.get("/v1/projects/{project_identifier}", tags=["projects"], summary="Get a project")
+def get_project(request: Request, project_identifier: str) -> JSONResponse:
+    return JSONResponse({"data": project_json(_project(_store(request), project_identifier))})
+
+
+@router.get(
+    "/v1/projects/{project_identifier}/spans",
+    tags=["spans"],
+    summary="List a project's spans, newest first, with simple filters and cursor pagination",
+)
+def list_spans(
+    request: Request,
+    project_identifier: str,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(gt=0, le=1000)] = 100,
+    trace_id: Annotated[list[str] | None, Query()] = None,
+    span_id: Annotated[list[str] | None, Query()] = None,
+    parent_id: Annotated[
+        str | None, Query(description='A parent span id, or "null" for root spans only')
+    ] = None,
+    name: Annotated[list[str] | None, Query()] = None,
+    span_kind: Annotated[list[str] | None, Query()] = None,
+    status_code: Annotated[list[str] | None, Query(description="OK, ERROR or UNSET")] = None,
+    start_time: Annotated[datetime | None, Query(description="Inclusive lower bound")] = None,
+    end_time: Annotated[datetime | None, Query(description="Exclusive upper bound")] = None,
+) -> JSONResponse:
+    store = _store(request)
+    project = _project(store, project_identifier)
+    codes: list[int] = []
+    for code in status_code or []:
+        if code.upper() not in STATUS_CODES:
+            raise BadRequest(f"status_code {code!r} is not one of OK, ERROR, UNSET")
+        codes.append(STATUS_CODES[code.upper()])
+    roots_only = parent_id is not None and parent_id.lower() == "null"
+    span_filter = SpanFilter(
+        trace_ids=tuple(trace_id or ()),
+        span_ids=tuple(span_id or ()),
+        names=tuple(name or ()),
+        span_kinds=tuple(span_kind or ()),
+        status_codes=tuple(codes),
+        parent_id=None if roots_only else parent_id,
+        roots_only=roots_only,
+        start_time_from=_unix_nano(start_time, "start_time"),
+        start_time_to=_unix_nano(end_time, "end_time"),
+    )
+    page = store.list_spans(project, span_filter, cursor, limit)
+    return JSONResponse(
+        {"data": [span_json(s) for s in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+@router.get("/v1/traces/{trace_id}", tags=["traces"], summary="A whole trace: roll-up and spans")
+def get_trace(request: Request, trace_id: str) -> JSONResponse:
+    summary, spans = _store(request).get_trace(trace_id)
+    return JSONResponse({"data": trace_json(summary, spans)})

@@ -1,0 +1,104 @@
+"""JSON shapes of the REST API: Phoenix's where Phoenix has one, plus Ember's own fields.
+
+A span carries Phoenix's fields (`id`, `name`, `context`, `span_kind`, `parent_id`, `start_time`,
+`end_time` as ISO 8601, `status_code`, `status_message`, `attributes`, `events`) and, because ISO
+text cannot hold nanoseconds, Ember's exact `start_time_unix_nano` / `end_time_unix_nano` beside
+them, with what else OTLP sent (links, resource, scope, kind, dropped counts).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from ember.model import OTEL_KIND_NAMES, STATUS_NAMES, Project, StoredSpan, TraceSummary
+
+
+def global_id(kind: str, rowid: int) -> str:
+    """Phoenix's GlobalID: base64 of "Kind:rowid"."""
+    return base64.b64encode(f"{kind}:{rowid}".encode()).decode()
+
+
+def parse_global_id(text: str, kind: str) -> int | None:
+    try:
+        decoded = base64.b64decode(text, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, number = decoded.partition(":")
+    if prefix != kind or not number.isdigit():
+        return None
+    return int(number)
+
+
+def iso(unix_nano: int) -> str:
+    return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC).isoformat()
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "id": global_id("Project", project.id),
+        "name": project.name,
+        "description": project.description,
+    }
+
+
+def span_json(span: StoredSpan) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": global_id("Span", span.id),
+        "name": span.name,
+        "context": {"trace_id": span.trace_id, "span_id": span.span_id},
+        "span_kind": span.span_kind,
+        "parent_id": span.parent_id,
+        "start_time": iso(span.start_time),
+        "end_time": iso(span.end_time),
+        "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
+        "status_message": span.status_message,
+        "attributes": span.attributes,
+        "events": [
+            {
+                "name": event["name"],
+                "timestamp": iso(event["time_unix_nano"]),
+                "time_unix_nano": event["time_unix_nano"],
+                "attributes": event["attributes"],
+                **{k: event[k] for k in ("attribute_types", "truncated", "dropped_attributes_count")
+                   if k in event},
+            }
+            for event in span.events
+        ],
+        "start_time_unix_nano": span.start_time,
+        "end_time_unix_nano": span.end_time,
+        "latency_ms": (span.end_time - span.start_time) / 1e6,
+        "otel_kind": OTEL_KIND_NAMES.get(span.otel_kind, str(span.otel_kind)),
+        "project_name": span.project_name,
+        "links": span.links,
+        "resource": span.resource,
+        "scope": span.scope,
+    }
+    if span.attribute_types:
+        out["attribute_types"] = span.attribute_types
+    if span.truncated:
+        out["truncated_attributes"] = span.truncated
+    if span.trace_state:
+        out["trace_state"] = span.trace_state
+    if span.flags:
+        out["flags"] = span.flags
+    for name in ("dropped_attributes_count", "dropped_events_count", "dropped_links_count"):
+        value = getattr(span, name)
+        if value:
+            out[name] = value
+    return out
+
+
+def trace_json(summary: TraceSummary, spans: list[StoredSpan]) -> dict[str, Any]:
+    return {
+        "trace_id": summary.trace_id,
+        "project_name": summary.project_name,
+        "start_time": iso(summary.start_time),
+        "end_time": iso(summary.end_time),
+        "start_time_unix_nano": summary.start_time,
+        "end_time_unix_nano": summary.end_time,
+        "span_count": summary.span_count,
+        "error_count": summary.error_count,
+        "spans": [span_json(span) for span in spans],
+    }

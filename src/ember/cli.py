@@ -1,0 +1,100 @@
+"""The `ember` command: serve, db upgrade, settings."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from ember import __version__
+from ember.errors import EmberError
+from ember.settings import load_settings, settings_table
+
+
+def _settings(**overrides: Any) -> Any:
+    try:
+        return load_settings(overrides)
+    except EmberError as exc:
+        raise click.UsageError(exc.message) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ember")
+def main() -> None:
+    """Ember: an observability server for LLM applications."""
+
+
+@main.command()
+@click.option("--host", help="Interface to bind [EMBER_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="HTTP port [EMBER_PORT, default 6006].")
+@click.option("--grpc-port", type=int, help="OTLP/gRPC port [EMBER_GRPC_PORT, default 4317].")
+@click.option("--working-dir", help="Data folder [EMBER_WORKING_DIR, default ~/.ember].")
+@click.option("--database-url", help="Database URL [EMBER_DATABASE_URL].")
+def serve(
+    host: str | None,
+    port: int | None,
+    grpc_port: int | None,
+    working_dir: str | None,
+    database_url: str | None,
+) -> None:
+    """Run the server: UI, REST API and OTLP over HTTP and gRPC."""
+    from ember.server import Endpoints, run
+
+    settings = _settings(
+        host=host, port=port, grpc_port=grpc_port, working_dir=working_dir,
+        database_url=database_url,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    def on_ready(endpoints: Endpoints) -> None:
+        click.echo(f"Ember {__version__} is running.")
+        click.echo(f"  UI and REST API:  {endpoints.http}")
+        click.echo(f"  OTLP/HTTP:        {endpoints.http}/v1/traces")
+        click.echo(f"  OTLP/gRPC:        {endpoints.grpc}")
+        click.echo(f"  Data:             {endpoints.database}")
+        click.echo("Press Ctrl+C to stop.", nl=True)
+        sys.stdout.flush()
+
+    try:
+        run(settings, on_ready=on_ready)
+    except (OSError, EmberError) as exc:
+        message = exc.message if isinstance(exc, EmberError) else str(exc)
+        click.echo(f"ember: {message}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@click.option("--working-dir", help="Data folder [EMBER_WORKING_DIR].")
+@click.option("--database-url", help="Database URL [EMBER_DATABASE_URL].")
+def upgrade(working_dir: str | None, database_url: str | None) -> None:
+    """Migrate the database to this version's schema (serve also does this at start)."""
+    from ember.store import migrate
+    from ember.store.engine import create_engines
+
+    settings = _settings(working_dir=working_dir, database_url=database_url)
+    settings.working_path.mkdir(parents=True, exist_ok=True)
+    writer, readers = create_engines(settings.resolved_database_url, settings.sqlite_synchronous)
+    try:
+        ran = migrate.upgrade(writer)
+        revision = migrate.current_revision(writer)
+    finally:
+        writer.dispose()
+        readers.dispose()
+    click.echo(f"database {'upgraded' if ran else 'already'} at revision {revision}")
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment variable and default."""
+    for env, default, help_text in settings_table():
+        click.echo(f"{env:<34} {default!s:<18} {help_text}")

@@ -1,0 +1,60 @@
+"""OTLP/gRPC: TraceService/Export on its own port, served by grpc.aio in the server's event loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from ember.errors import EmberError, PayloadTooLarge, Unavailable
+from ember.ingest.http import PROJECT_HEADER
+from ember.ingest.service import IngestService
+
+
+def _status_for(error: EmberError) -> grpc.StatusCode:
+    if isinstance(error, Unavailable):
+        # OTel exporters retry UNAVAILABLE with backoff.
+        return grpc.StatusCode.UNAVAILABLE
+    if isinstance(error, PayloadTooLarge):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED
+    return grpc.StatusCode.INVALID_ARGUMENT
+
+
+class TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+    def __init__(self, ingest: IngestService) -> None:
+        self._ingest = ingest
+
+    async def Export(  # noqa: N802 - the name is the RPC's
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Any:
+        metadata = dict(context.invocation_metadata() or ())
+        project = metadata.get(PROJECT_HEADER)
+        try:
+            self._ingest.admit()
+            outcome = await self._ingest.export(request, project, "grpc")
+        except EmberError as error:
+            if not isinstance(error, Unavailable):
+                self._ingest.metrics.requests_rejected.labels(error.code).inc()
+            await context.abort(_status_for(error), error.message)
+            raise AssertionError("unreachable") from error  # abort raises
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if outcome.rejected:
+            response.partial_success.rejected_spans = outcome.rejected
+            response.partial_success.error_message = outcome.message
+        return response
+
+
+def create_grpc_server(ingest: IngestService, host: str, port: int, max_bytes: int) -> Any:
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_bytes),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(ingest), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"could not bind the gRPC port {host}:{port}")
+    return server

@@ -1,0 +1,164 @@
+"""Pure decoding of OTLP request bodies: content encodings, protobuf and OTLP/JSON.
+
+Every failure is an `EmberError` with a message that says what is wrong: 415 for a media type or
+encoding we do not speak, 413 for a body that is (or inflates to) more than the limit, 400 for
+bytes that do not decode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError as ProtobufDecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ember.errors import DecodeError, PayloadTooLarge, UnsupportedMediaType
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+MEDIA_TYPES = (PROTOBUF, JSON)
+ENCODINGS = ("identity", "gzip", "deflate")
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare media type of a Content-Type header, or 415 if we do not accept it."""
+    bare = (content_type or "").split(";", 1)[0].strip().lower()
+    if bare not in MEDIA_TYPES:
+        shown = bare or "(none)"
+        raise UnsupportedMediaType(
+            f"Content-Type {shown} is not supported; send {PROTOBUF} or {JSON}"
+        )
+    return bare
+
+
+def content_encoding(header: str | None) -> str:
+    encoding = (header or "identity").strip().lower() or "identity"
+    if encoding not in ENCODINGS:
+        raise UnsupportedMediaType(
+            f"Content-Encoding {encoding} is not supported; send gzip, deflate or none"
+        )
+    return encoding
+
+
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """Inflate a gzip or deflate body, refusing to produce more than `limit` bytes."""
+    if encoding == "identity":
+        return body
+    if encoding == "gzip":
+        candidates = [zlib.MAX_WBITS | 16]
+    else:
+        # HTTP "deflate" is the zlib format, but some clients send raw deflate.
+        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    last_error = ""
+    for wbits in candidates:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            last_error = str(exc)
+            continue
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"the {encoding} body inflates to more than {limit} bytes")
+        if not inflater.eof:
+            last_error = "the compressed body is truncated"
+            continue
+        return data
+    raise DecodeError(f"could not {encoding}-decode the body: {last_error}")
+
+
+def parse_protobuf(data: bytes) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(data)
+    except ProtobufDecodeError as exc:
+        raise DecodeError(
+            f"the body is not a valid protobuf ExportTraceServiceRequest ({exc})"
+        ) from exc
+    return request
+
+
+_ID_FIELDS = {"traceId": 16, "trace_id": 16, "spanId": 8, "span_id": 8,
+              "parentSpanId": 8, "parent_span_id": 8}
+
+
+def parse_json(data: bytes) -> ExportTraceServiceRequest:
+    """Parse OTLP/JSON: hex ids (base64 tolerated), camelCase or snake_case names, enums as ints."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise DecodeError("the body must be a JSON object with a resourceSpans list")
+    _rewrite_ids(document)
+    request = ExportTraceServiceRequest()
+    try:
+        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
+        raise DecodeError(f"invalid OTLP/JSON: {exc}") from exc
+    return request
+
+
+def _rewrite_ids(document: dict[str, Any]) -> None:
+    """OTLP/JSON ids are hex, protobuf's JSON mapping wants base64: convert them in place."""
+    for r, resource_spans in enumerate(_list(document, "resourceSpans", "resource_spans")):
+        for s, scope_spans in enumerate(_list(resource_spans, "scopeSpans", "scope_spans")):
+            for n, span in enumerate(_list(scope_spans, "spans")):
+                where = f"span {n} of scope {s} of resource {r}"
+                if not isinstance(span, dict):
+                    continue
+                _rewrite_id_fields(span, where)
+                for k, link in enumerate(_list(span, "links")):
+                    if isinstance(link, dict):
+                        _rewrite_id_fields(link, f"link {k} of {where}")
+
+
+def _list(container: Any, *names: str) -> list[Any]:
+    if not isinstance(container, dict):
+        return []
+    for name in names:
+        value = container.get(name)
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def _rewrite_id_fields(obj: dict[str, Any], where: str) -> None:
+    for key, size in _ID_FIELDS.items():
+        value = obj.get(key)
+        if not isinstance(value, str) or value == "":
+            continue
+        obj[key] = base64.b64encode(_id_bytes(value, size, f"{where}: {key}")).decode()
+
+
+def _id_bytes(text: str, size: int, where: str) -> bytes:
+    if len(text) == 2 * size:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == size:
+        return raw
+    raise DecodeError(f"{where} must be {2 * size} hex characters, got {text!r}")
+
+
+def decode_export_request(
+    body: bytes, content_type: str | None, encoding_header: str | None, limit: int
+) -> ExportTraceServiceRequest:
+    """Decode an OTLP/HTTP trace export body into the protobuf request."""
+    kind = media_type(content_type)
+    encoding = content_encoding(encoding_header)
+    if not body:
+        raise DecodeError("the request body is empty; send an ExportTraceServiceRequest")
+    data = decompress(body, encoding, limit)
+    if kind == PROTOBUF:
+        return parse_protobuf(data)
+    return parse_json(data)

@@ -1,0 +1,166 @@
+"""Plain values passed between Ember's layers.
+
+Ingest produces `SpanRecord`s (decoded, validated, normalized, no I/O); the store persists them and
+answers reads with `StoredSpan`, `TraceSummary`, `Project` and `Page`.
+
+Attribute values are JSON-native: str, int, float, bool, None, list and dict (an OTLP kvlist).
+What JSON cannot say is recorded beside them, so nothing sent is lost:
+- `attribute_types[key]` holds the OTLP/JSON AnyValue of an attribute whose value contains bytes
+  (stored as base64 text) or a non-finite double (stored as the text "NaN", "Infinity"...);
+- `truncated[key]` holds the original size of a value cut by a configured limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+Attributes = dict[str, Any]
+
+STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
+STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
+OTEL_KIND_NAMES = {
+    0: "UNSPECIFIED",
+    1: "INTERNAL",
+    2: "SERVER",
+    3: "CLIENT",
+    4: "PRODUCER",
+    5: "CONSUMER",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    attributes: Attributes
+    schema_url: str
+    dropped_attributes_count: int
+    attribute_types: dict[str, Any]
+    fingerprint: str  # stable digest of everything above; the store deduplicates on it
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    name: str
+    version: str
+    attributes: Attributes
+    schema_url: str
+    dropped_attributes_count: int
+    attribute_types: dict[str, Any]
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Promoted:
+    """Fields copied out of the attributes into their own columns for lists, filters and sums."""
+
+    span_kind: str = "UNKNOWN"
+    session_id: str | None = None
+    user_id: str | None = None
+    model_name: str | None = None
+    provider: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    input_preview: str | None = None
+    output_preview: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRecord:
+    """One decoded span, ready to store. Ids are lowercase hex; times are unix nanoseconds."""
+
+    project_name: str
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    otel_kind: int
+    start_time: int
+    end_time: int
+    status_code: int
+    status_message: str
+    attributes: Attributes
+    attribute_types: dict[str, Any]
+    truncated: dict[str, int]
+    events: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    trace_state: str
+    flags: int
+    dropped_attributes_count: int
+    dropped_events_count: int
+    dropped_links_count: int
+    resource: Resource
+    scope: Scope
+    promoted: Promoted
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    name: str
+    description: str | None
+    created_at: int  # unix ns
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSpan:
+    id: int  # the store's row id
+    project_name: str
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    otel_kind: int
+    span_kind: str
+    start_time: int
+    end_time: int
+    status_code: int
+    status_message: str
+    attributes: Attributes
+    attribute_types: dict[str, Any]
+    truncated: dict[str, int]
+    events: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    trace_state: str
+    flags: int
+    dropped_attributes_count: int
+    dropped_events_count: int
+    dropped_links_count: int
+    resource: dict[str, Any]
+    scope: dict[str, Any]
+    promoted: Promoted
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    trace_id: str
+    project_name: str
+    start_time: int
+    end_time: int
+    span_count: int
+    error_count: int
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpanFilter:
+    """The simple span filters of the list route; the filter language comes with [query]."""
+
+    trace_ids: tuple[str, ...] = ()
+    span_ids: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    span_kinds: tuple[str, ...] = ()
+    status_codes: tuple[int, ...] = ()
+    parent_id: str | None = None
+    roots_only: bool = False
+    start_time_from: int | None = None
+    start_time_to: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

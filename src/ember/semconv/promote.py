@@ -1,0 +1,79 @@
+"""Which attributes become promoted columns, read from the OpenInference keys.
+
+Pure functions. [semantics] widens this to the OTel GenAI and OpenLLMetry vocabularies; the
+columns it fills are fixed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember.model import Attributes, Promoted
+
+SPAN_KINDS = frozenset(
+    {
+        "LLM", "CHAIN", "RETRIEVER", "RERANKER", "EMBEDDING", "TOOL", "AGENT",
+        "GUARDRAIL", "EVALUATOR", "PROMPT", "UNKNOWN",
+    }
+)
+PREVIEW_CHARS = 300
+
+
+def span_kind_of(attributes: Attributes) -> str:
+    """OpenInference span kind, upper-cased; unknown values kept verbatim, absent is UNKNOWN."""
+    raw = attributes.get("openinference.span.kind")
+    if not isinstance(raw, str) or not raw.strip():
+        return "UNKNOWN"
+    return raw.strip().upper()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    return str(value)
+
+
+def _count(value: Any) -> int | None:
+    """Token counts arrive as ints, integral doubles or numeric strings."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return None
+    return None
+
+
+def _preview(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    return text[:PREVIEW_CHARS]
+
+
+def promote(attributes: Attributes) -> Promoted:
+    get = attributes.get
+    prompt = _count(get("llm.token_count.prompt"))
+    completion = _count(get("llm.token_count.completion"))
+    total = _count(get("llm.token_count.total"))
+    if total is None and (prompt is not None or completion is not None):
+        total = (prompt or 0) + (completion or 0)
+    return Promoted(
+        span_kind=span_kind_of(attributes),
+        session_id=_text(get("session.id")),
+        user_id=_text(get("user.id")),
+        model_name=_text(get("llm.model_name")),
+        provider=_text(get("llm.provider")) or _text(get("llm.system")),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
+        input_preview=_preview(get("input.value")),
+        output_preview=_preview(get("output.value")),
+    )

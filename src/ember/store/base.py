@@ -1,0 +1,56 @@
+"""The storage contract every backend keeps (one conformance suite checks it on each).
+
+Writes
+- `write_spans(records)` stores a batch in ONE transaction: all of it or none of it.
+- Durable on return: when it returns, the batch is committed with the backend's durability
+  setting (SQLite: WAL with synchronous=FULL by default), so the caller may acknowledge it.
+- Idempotent: a span is identified by (trace_id, span_id); a span already stored, in this or an
+  earlier batch, is not stored again and does not change roll-ups. The first copy wins.
+- Order-free: children may arrive before parents, in other batches; a trace's first stored span
+  fixes its project; trace roll-ups (span count, error count, start, end) are exact under any
+  arrival order and any number of retries.
+- Raises on infrastructure failure (disk full, database gone); the caller turns that into a
+  retryable error. Input is validated before it reaches the store.
+
+Reads never see a half-written batch.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from ember.model import Page, Project, SpanFilter, SpanRecord, StoredSpan, TraceSummary
+
+
+class Store(ABC):
+    @abstractmethod
+    def write_spans(self, records: Sequence[SpanRecord]) -> int:
+        """Store a batch; return how many spans were new."""
+
+    @abstractmethod
+    def list_projects(self) -> list[Project]: ...
+
+    @abstractmethod
+    def get_project(self, identifier: str) -> Project:
+        """By name or by numeric id; raises NotFound."""
+
+    @abstractmethod
+    def list_spans(
+        self, project: Project, span_filter: SpanFilter, cursor: str | None, limit: int
+    ) -> Page[StoredSpan]:
+        """Newest first (start time, then row id); `next_cursor` is None on the last page."""
+
+    @abstractmethod
+    def get_trace(self, trace_id: str) -> tuple[TraceSummary, list[StoredSpan]]:
+        """A trace's roll-up and every stored span of it, by start time; raises NotFound."""
+
+    @abstractmethod
+    def count_spans(self) -> int: ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the database cannot answer a query."""
+
+    @abstractmethod
+    def close(self) -> None: ...

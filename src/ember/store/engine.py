@@ -1,0 +1,69 @@
+"""Engines for a database URL: one for the single writer, one pool for readers.
+
+SQLite gets WAL (readers never block the writer), the configured `synchronous` level, and explicit
+transactions: the writer opens them with BEGIN IMMEDIATE so it never has to upgrade a read lock;
+readers are `query_only`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+
+from ember.errors import SettingsError
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def create_engines(url: str, synchronous: str = "FULL") -> tuple[Engine, Engine]:
+    """(writer, readers) for `url`."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise SettingsError(f"database URL {url!r} is not valid: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        raise SettingsError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r}: only SQLite is "
+            "supported so far (PostgreSQL arrives with the [postgres] work)"
+        )
+    path = _sqlite_path(url)
+    if path is None:
+        raise SettingsError("an in-memory SQLite database cannot be shared; give a file path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = sa.create_engine(url, pool_size=1, max_overflow=0)
+    readers = sa.create_engine(url, pool_size=8, max_overflow=8)
+    _configure_sqlite(writer, synchronous, begin="BEGIN IMMEDIATE", query_only=False)
+    _configure_sqlite(readers, synchronous, begin="BEGIN", query_only=True)
+    return writer, readers
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, begin: str, query_only: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        if query_only:
+            cursor.execute("PRAGMA query_only=1")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)

@@ -1,0 +1,111 @@
+"""The database schema, in SQLAlchemy Core. Alembic migrations (store/migrations) create it.
+
+Layout choices, for the write budget and the disk budget:
+- ids are lowercase hex text, as users see them; a span points at its trace by integer row id.
+- `spans.attributes` is JSON text of the *small* attribute values (numbers, flags, names, short
+  strings), so filters can reach them with the database's JSON functions; long strings, long
+  arrays and kvlists go with events and links into `spans.payload`, a zstd-compressed JSON
+  document (see store/codec.py). Both together are exactly what was sent.
+- resources and scopes repeat on every span of a batch: each distinct one is stored once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite's INTEGER PRIMARY KEY is the rowid; BigInteger keeps PostgreSQL at 64 bits.
+RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("description", sa.String, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(32), nullable=False, unique=True),
+    sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("attribute_types", sa.Text, nullable=True),
+    sa.Column("schema_url", sa.String, nullable=False, server_default=""),
+    sa.Column("dropped_attributes_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+scopes = sa.Table(
+    "scopes",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("version", sa.String, nullable=False),
+    sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("attribute_types", sa.Text, nullable=True),
+    sa.Column("schema_url", sa.String, nullable=False, server_default=""),
+    sa.Column("dropped_attributes_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+traces = sa.Table(
+    "traces",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("trace_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("project_id", sa.BigInteger, nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=False),
+    sa.Column("span_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Index(None, "project_id", "start_time"),
+)
+
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("trace_rowid", sa.BigInteger, nullable=False),
+    sa.Column("project_id", sa.BigInteger, nullable=False),
+    sa.Column("span_id", sa.String(16), nullable=False),
+    sa.Column("parent_id", sa.String(16), nullable=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("otel_kind", sa.SmallInteger, nullable=False),
+    sa.Column("span_kind", sa.String, nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=False),
+    sa.Column("status_code", sa.SmallInteger, nullable=False),
+    sa.Column("status_message", sa.String, nullable=False),
+    sa.Column("session_id", sa.String, nullable=True),
+    sa.Column("user_id", sa.String, nullable=True),
+    sa.Column("model_name", sa.String, nullable=True),
+    sa.Column("provider", sa.String, nullable=True),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=True),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=True),
+    sa.Column("total_tokens", sa.BigInteger, nullable=True),
+    sa.Column("input_preview", sa.String, nullable=True),
+    sa.Column("output_preview", sa.String, nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("resource_id", sa.BigInteger, nullable=False),
+    sa.Column("scope_id", sa.BigInteger, nullable=False),
+    sa.Index(None, "trace_rowid", "span_id", unique=True),
+    sa.Index(None, "project_id", "start_time"),
+    sa.Index(None, "span_id"),
+    sa.Index(
+        "ix_spans_session",
+        "project_id",
+        "session_id",
+        sqlite_where=sa.text("session_id IS NOT NULL"),
+        postgresql_where=sa.text("session_id IS NOT NULL"),
+    ),
+)

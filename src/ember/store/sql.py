@@ -1,0 +1,512 @@
+"""The one Store implementation, over SQLAlchemy Core.
+
+Write path per batch, in one transaction and with a fixed number of statements whatever the
+batch size (no per-span round trips):
+1. projects, resources and scopes: in-memory caches; the few misses are inserted set-wise;
+2. traces: new ones inserted (ON CONFLICT DO NOTHING), then all of the batch's looked up;
+3. spans: one executemany INSERT ... ON CONFLICT DO NOTHING;
+4. roll-ups: when every span was new (the usual case) the batch's own sums are added to its
+   traces; when some were duplicates, the touched traces are recomputed from their spans, which
+   is exact because SQLite has a single writer.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Row
+
+from ember.errors import BadRequest, NotFound
+from ember.model import (
+    Page,
+    Project,
+    Promoted,
+    Resource,
+    Scope,
+    SpanFilter,
+    SpanRecord,
+    StoredSpan,
+    TraceSummary,
+)
+from ember.store import codec
+from ember.store.base import Store
+from ember.store.schema import projects, resources, scopes, spans, traces
+
+_CHUNK = 500
+_ERROR = 2
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(engine: Engine, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the engine's dialect."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+class SqlStore(Store):
+    def __init__(self, writer: Engine, readers: Engine) -> None:
+        self._writer = writer
+        self._readers = readers
+        self._write_lock = threading.Lock()
+        self._project_ids: dict[str, int] = {}
+        self._resource_ids: dict[str, int] = {}
+        self._scope_ids: dict[str, int] = {}
+        self._resource_cache: dict[int, dict[str, Any]] = {}
+        self._scope_cache: dict[int, dict[str, Any]] = {}
+        self._insert_projects = _insert(writer, projects)
+        self._insert_resources = _insert(writer, resources)
+        self._insert_scopes = _insert(writer, scopes)
+        self._insert_traces = _insert(writer, traces)
+        self._insert_spans = _insert(writer, spans)
+        self._add_rollups = (
+            traces.update()
+            .where(traces.c.id == sa.bindparam("rowid"))
+            .values(
+                span_count=traces.c.span_count + sa.bindparam("n"),
+                error_count=traces.c.error_count + sa.bindparam("errors"),
+                start_time=sa.case(
+                    (traces.c.start_time <= sa.bindparam("first"), traces.c.start_time),
+                    else_=sa.bindparam("first"),
+                ),
+                end_time=sa.case(
+                    (traces.c.end_time >= sa.bindparam("last"), traces.c.end_time),
+                    else_=sa.bindparam("last"),
+                ),
+            )
+        )
+
+    # ------------------------------------------------------------------ writes
+
+    def write_spans(self, records: Sequence[SpanRecord]) -> int:
+        unique: dict[tuple[str, str], SpanRecord] = {}
+        for record in records:
+            unique.setdefault((record.trace_id, record.span_id), record)
+        batch = list(unique.values())
+        if not batch:
+            return 0
+        with self._write_lock:
+            try:
+                return self._write(batch)
+            except BaseException:
+                # Ids cached during a transaction that rolled back may not exist: forget them.
+                self._project_ids.clear()
+                self._resource_ids.clear()
+                self._scope_ids.clear()
+                raise
+
+    def _write(self, batch: list[SpanRecord]) -> int:
+        with self._writer.begin() as conn:
+            project_ids = self._ensure_projects(conn, {r.project_name for r in batch})
+            resource_ids = self._ensure_resources(conn, {r.resource.fingerprint: r.resource for r in batch})
+            scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
+            trace_rows = self._ensure_traces(conn, batch, project_ids)
+            rows = [
+                _span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
+                          scope_ids[r.scope.fingerprint])
+                for r in batch
+            ]
+            inserted: int = conn.execute(self._insert_spans, rows).rowcount
+            if inserted == len(rows):
+                self._add_batch_rollups(conn, batch, trace_rows)
+            else:
+                self._recompute_rollups(conn, {trace_rows[r.trace_id][0] for r in batch})
+        return inserted
+
+    def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
+        missing = [name for name in names if name not in self._project_ids]
+        if missing:
+            now = time.time_ns()
+            conn.execute(
+                self._insert_projects,
+                [{"name": name, "description": None, "created_at": now} for name in missing],
+            )
+            for row in conn.execute(
+                sa.select(projects.c.id, projects.c.name).where(projects.c.name.in_(missing))
+            ):
+                self._project_ids[row.name] = row.id
+        return self._project_ids
+
+    def _ensure_resources(self, conn: Connection, by_print: dict[str, Resource]) -> dict[str, int]:
+        missing = [fp for fp in by_print if fp not in self._resource_ids]
+        if missing:
+            conn.execute(
+                self._insert_resources,
+                [
+                    {
+                        "fingerprint": fp,
+                        "attributes": codec.dumps(by_print[fp].attributes),
+                        "attribute_types": codec.dumps(by_print[fp].attribute_types)
+                        if by_print[fp].attribute_types else None,
+                        "schema_url": by_print[fp].schema_url,
+                        "dropped_attributes_count": by_print[fp].dropped_attributes_count,
+                    }
+                    for fp in missing
+                ],
+            )
+            self._resource_ids.update(
+                self._ids_by_fingerprint(conn, resources, missing)
+            )
+        return self._resource_ids
+
+    def _ensure_scopes(self, conn: Connection, by_print: dict[str, Scope]) -> dict[str, int]:
+        missing = [fp for fp in by_print if fp not in self._scope_ids]
+        if missing:
+            conn.execute(
+                self._insert_scopes,
+                [
+                    {
+                        "fingerprint": fp,
+                        "name": by_print[fp].name,
+                        "version": by_print[fp].version,
+                        "attributes": codec.dumps(by_print[fp].attributes),
+                        "attribute_types": codec.dumps(by_print[fp].attribute_types)
+                        if by_print[fp].attribute_types else None,
+                        "schema_url": by_print[fp].schema_url,
+                        "dropped_attributes_count": by_print[fp].dropped_attributes_count,
+                    }
+                    for fp in missing
+                ],
+            )
+            self._scope_ids.update(self._ids_by_fingerprint(conn, scopes, missing))
+        return self._scope_ids
+
+    @staticmethod
+    def _ids_by_fingerprint(
+        conn: Connection, table: sa.Table, fingerprints: list[str]
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(fingerprints):
+            for row in conn.execute(
+                sa.select(table.c.id, table.c.fingerprint).where(table.c.fingerprint.in_(chunk))
+            ):
+                found[row.fingerprint] = row.id
+        return found
+
+    def _ensure_traces(
+        self, conn: Connection, batch: list[SpanRecord], project_ids: dict[str, int]
+    ) -> dict[str, tuple[int, int]]:
+        """trace_id -> (trace row id, project id); a new trace takes its first span's project."""
+        new: dict[str, dict[str, Any]] = {}
+        for r in batch:
+            entry = new.get(r.trace_id)
+            if entry is None:
+                new[r.trace_id] = {
+                    "trace_id": r.trace_id,
+                    "project_id": project_ids[r.project_name],
+                    "start_time": r.start_time,
+                    "end_time": r.end_time,
+                    "span_count": 0,
+                    "error_count": 0,
+                }
+            else:
+                entry["start_time"] = min(entry["start_time"], r.start_time)
+                entry["end_time"] = max(entry["end_time"], r.end_time)
+        conn.execute(self._insert_traces, list(new.values()))
+        found: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks(list(new)):
+            for row in conn.execute(
+                sa.select(traces.c.id, traces.c.trace_id, traces.c.project_id).where(
+                    traces.c.trace_id.in_(chunk)
+                )
+            ):
+                found[row.trace_id] = (row.id, row.project_id)
+        return found
+
+    def _add_batch_rollups(
+        self, conn: Connection, batch: list[SpanRecord], trace_rows: dict[str, tuple[int, int]]
+    ) -> None:
+        sums: dict[int, dict[str, int]] = {}
+        for r in batch:
+            rowid = trace_rows[r.trace_id][0]
+            s = sums.get(rowid)
+            if s is None:
+                sums[rowid] = {
+                    "rowid": rowid, "n": 1, "errors": int(r.status_code == _ERROR),
+                    "first": r.start_time, "last": r.end_time,
+                }
+            else:
+                s["n"] += 1
+                s["errors"] += r.status_code == _ERROR
+                s["first"] = min(s["first"], r.start_time)
+                s["last"] = max(s["last"], r.end_time)
+        conn.execute(self._add_rollups, list(sums.values()))
+
+    def _recompute_rollups(self, conn: Connection, trace_rowids: set[int]) -> None:
+        def agg(expr: Any) -> Any:
+            return (
+                sa.select(expr).where(spans.c.trace_rowid == traces.c.id).scalar_subquery()
+            )
+
+        for chunk in _chunks(sorted(trace_rowids)):
+            conn.execute(
+                traces.update()
+                .where(traces.c.id.in_(chunk))
+                .values(
+                    span_count=agg(sa.func.count()),
+                    error_count=agg(
+                        sa.func.coalesce(
+                            sa.func.sum(sa.case((spans.c.status_code == _ERROR, 1), else_=0)), 0
+                        )
+                    ),
+                    start_time=agg(sa.func.min(spans.c.start_time)),
+                    end_time=agg(sa.func.max(spans.c.end_time)),
+                )
+            )
+
+    # ------------------------------------------------------------------- reads
+
+    def list_projects(self) -> list[Project]:
+        with self._readers.connect() as conn:
+            rows = conn.execute(sa.select(projects).order_by(projects.c.id)).all()
+        return [_project(row) for row in rows]
+
+    def get_project(self, identifier: str) -> Project:
+        with self._readers.connect() as conn:
+            row = conn.execute(
+                sa.select(projects).where(projects.c.name == identifier)
+            ).first()
+            if row is None and identifier.isdigit():
+                row = conn.execute(
+                    sa.select(projects).where(projects.c.id == int(identifier))
+                ).first()
+        if row is None:
+            raise NotFound(f"no project named or numbered {identifier!r}")
+        return _project(row)
+
+    def list_spans(
+        self, project: Project, span_filter: SpanFilter, cursor: str | None, limit: int
+    ) -> Page[StoredSpan]:
+        query = self._span_select().where(spans.c.project_id == project.id)
+        query = _apply_filter(query, span_filter)
+        if cursor is not None:
+            start, rowid = _decode_cursor(cursor)
+            query = query.where(sa.tuple_(spans.c.start_time, spans.c.id) <= (start, rowid))
+        query = query.order_by(spans.c.start_time.desc(), spans.c.id.desc()).limit(limit + 1)
+        with self._readers.connect() as conn:
+            rows = conn.execute(query).all()
+            next_cursor = None
+            if len(rows) > limit:
+                extra = rows.pop()
+                next_cursor = _encode_cursor(extra.start_time, extra.id)
+            items = self._stored_spans(conn, rows)
+        return Page(items=items, next_cursor=next_cursor)
+
+    def get_trace(self, trace_id: str) -> tuple[TraceSummary, list[StoredSpan]]:
+        trace_id = trace_id.lower()
+        with self._readers.connect() as conn:
+            trace = conn.execute(
+                sa.select(traces, projects.c.name.label("project_name"))
+                .join(projects, projects.c.id == traces.c.project_id)
+                .where(traces.c.trace_id == trace_id)
+            ).first()
+            if trace is None:
+                raise NotFound(f"no trace with id {trace_id!r}")
+            rows = conn.execute(
+                self._span_select()
+                .where(spans.c.trace_rowid == trace.id)
+                .order_by(spans.c.start_time, spans.c.id)
+            ).all()
+            items = self._stored_spans(conn, rows)
+        summary = TraceSummary(
+            trace_id=trace.trace_id,
+            project_name=trace.project_name,
+            start_time=trace.start_time,
+            end_time=trace.end_time,
+            span_count=trace.span_count,
+            error_count=trace.error_count,
+        )
+        return summary, items
+
+    def count_spans(self) -> int:
+        with self._readers.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(spans)).scalar_one())
+
+    def ping(self) -> None:
+        with self._readers.connect() as conn:
+            conn.execute(sa.select(sa.func.count()).select_from(projects)).scalar_one()
+
+    def close(self) -> None:
+        self._writer.dispose()
+        self._readers.dispose()
+
+    @staticmethod
+    def _span_select() -> sa.Select[Any]:
+        return sa.select(
+            spans,
+            traces.c.trace_id,
+            projects.c.name.label("project_name"),
+        ).join(traces, traces.c.id == spans.c.trace_rowid).join(
+            projects, projects.c.id == spans.c.project_id
+        )
+
+    def _stored_spans(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredSpan]:
+        self._load_origins(conn, {r.resource_id for r in rows}, {r.scope_id for r in rows})
+        return [_stored_span(row, self._resource_cache, self._scope_cache) for row in rows]
+
+    def _load_origins(self, conn: Connection, resource_ids: set[int], scope_ids: set[int]) -> None:
+        """Resources and scopes never change once written, so they are cached for good."""
+        missing = [i for i in resource_ids if i not in self._resource_cache]
+        for chunk in _chunks(missing):
+            for row in conn.execute(sa.select(resources).where(resources.c.id.in_(chunk))):
+                self._resource_cache[row.id] = {
+                    "attributes": codec.loads(row.attributes),
+                    "attribute_types": codec.loads(row.attribute_types) or {},
+                    "schema_url": row.schema_url,
+                    "dropped_attributes_count": row.dropped_attributes_count,
+                }
+        missing = [i for i in scope_ids if i not in self._scope_cache]
+        for chunk in _chunks(missing):
+            for row in conn.execute(sa.select(scopes).where(scopes.c.id.in_(chunk))):
+                self._scope_cache[row.id] = {
+                    "name": row.name,
+                    "version": row.version,
+                    "attributes": codec.loads(row.attributes),
+                    "attribute_types": codec.loads(row.attribute_types) or {},
+                    "schema_url": row.schema_url,
+                    "dropped_attributes_count": row.dropped_attributes_count,
+                }
+
+
+def _span_row(
+    r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
+) -> dict[str, Any]:
+    small, large = codec.split_attributes(r.attributes)
+    extra: dict[str, Any] = {}
+    if r.trace_state:
+        extra["trace_state"] = r.trace_state
+    if r.flags:
+        extra["flags"] = r.flags
+    if r.dropped_attributes_count:
+        extra["dropped_attributes_count"] = r.dropped_attributes_count
+    if r.dropped_events_count:
+        extra["dropped_events_count"] = r.dropped_events_count
+    if r.dropped_links_count:
+        extra["dropped_links_count"] = r.dropped_links_count
+    p = r.promoted
+    return {
+        "trace_rowid": trace_row[0],
+        "project_id": trace_row[1],
+        "span_id": r.span_id,
+        "parent_id": r.parent_id,
+        "name": r.name,
+        "otel_kind": r.otel_kind,
+        "span_kind": p.span_kind,
+        "start_time": r.start_time,
+        "end_time": r.end_time,
+        "status_code": r.status_code,
+        "status_message": r.status_message,
+        "session_id": p.session_id,
+        "user_id": p.user_id,
+        "model_name": p.model_name,
+        "provider": p.provider,
+        "prompt_tokens": p.prompt_tokens,
+        "completion_tokens": p.completion_tokens,
+        "total_tokens": p.total_tokens,
+        "input_preview": p.input_preview,
+        "output_preview": p.output_preview,
+        "attributes": codec.dumps(small),
+        "payload": codec.encode_payload(
+            large, r.attribute_types, r.truncated, r.events, r.links, extra
+        ),
+        "resource_id": resource_id,
+        "scope_id": scope_id,
+    }
+
+
+def _stored_span(
+    row: Row[Any], resource_cache: dict[int, dict[str, Any]], scope_cache: dict[int, dict[str, Any]]
+) -> StoredSpan:
+    payload = codec.decode_payload(row.payload)
+    attributes = codec.loads(row.attributes)
+    attributes.update(payload.get("a", {}))
+    extra = payload.get("o", {})
+    return StoredSpan(
+        id=row.id,
+        project_name=row.project_name,
+        trace_id=row.trace_id,
+        span_id=row.span_id,
+        parent_id=row.parent_id,
+        name=row.name,
+        otel_kind=row.otel_kind,
+        span_kind=row.span_kind,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        status_code=row.status_code,
+        status_message=row.status_message,
+        attributes=attributes,
+        attribute_types=payload.get("t", {}),
+        truncated=payload.get("x", {}),
+        events=payload.get("e", []),
+        links=payload.get("l", []),
+        trace_state=extra.get("trace_state", ""),
+        flags=extra.get("flags", 0),
+        dropped_attributes_count=extra.get("dropped_attributes_count", 0),
+        dropped_events_count=extra.get("dropped_events_count", 0),
+        dropped_links_count=extra.get("dropped_links_count", 0),
+        resource=resource_cache[row.resource_id],
+        scope=scope_cache[row.scope_id],
+        promoted=Promoted(
+            span_kind=row.span_kind,
+            session_id=row.session_id,
+            user_id=row.user_id,
+            model_name=row.model_name,
+            provider=row.provider,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
+            total_tokens=row.total_tokens,
+            input_preview=row.input_preview,
+            output_preview=row.output_preview,
+        ),
+    )
+
+
+def _project(row: Row[Any]) -> Project:
+    return Project(
+        id=row.id, name=row.name, description=row.description, created_at=row.created_at
+    )
+
+
+def _apply_filter(query: sa.Select[Any], f: SpanFilter) -> sa.Select[Any]:
+    if f.trace_ids:
+        query = query.where(traces.c.trace_id.in_([t.lower() for t in f.trace_ids]))
+    if f.span_ids:
+        query = query.where(spans.c.span_id.in_([s.lower() for s in f.span_ids]))
+    if f.names:
+        query = query.where(spans.c.name.in_(f.names))
+    if f.span_kinds:
+        query = query.where(spans.c.span_kind.in_([k.upper() for k in f.span_kinds]))
+    if f.status_codes:
+        query = query.where(spans.c.status_code.in_(f.status_codes))
+    if f.roots_only:
+        query = query.where(spans.c.parent_id.is_(None))
+    elif f.parent_id is not None:
+        query = query.where(spans.c.parent_id == f.parent_id.lower())
+    if f.start_time_from is not None:
+        query = query.where(spans.c.start_time >= f.start_time_from)
+    if f.start_time_to is not None:
+        query = query.where(spans.c.start_time < f.start_time_to)
+    return query
+
+
+def _encode_cursor(start_time: int, rowid: int) -> str:
+    return base64.urlsafe_b64encode(f"{start_time}:{rowid}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        start, rowid = base64.urlsafe_b64decode(padded).decode().split(":")
+        return int(start), int(rowid)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cursor {cursor!r} is not one this server issued") from exc
