@@ -80,7 +80,9 @@ class AttributeConverter:
         which = value.WhichOneof("value")
         if which == "string_value":
             text = value.string_value
-            return self._cut_text(key, text, truncated) if len(text) > self._char_threshold else text
+            if len(text) > self._char_threshold:
+                return self._cut_text(key, text, truncated)
+            return text
         if which == "int_value":
             return value.int_value
         if which == "double_value":

@@ -116,7 +116,9 @@ class IngestBuffer:
                     self._cond.wait(remaining)
             batch: list[_Pending] = []
             taken = 0
-            while self._queue and (not batch or taken + len(self._queue[0].spans) <= self._batch_max):
+            while self._queue and (
+                not batch or taken + len(self._queue[0].spans) <= self._batch_max
+            ):
                 item = self._queue.popleft()
                 batch.append(item)
                 taken += len(item.spans)

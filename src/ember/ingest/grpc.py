@@ -21,11 +21,11 @@ def _status_for(error: EmberError) -> grpc.StatusCode:
     return grpc.StatusCode.INVALID_ARGUMENT
 
 
-class TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, ingest: IngestService) -> None:
         self._ingest = ingest
 
-    async def Export(  # noqa: N802 - the name is the RPC's
+    async def Export(
         self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
         metadata = dict(context.invocation_metadata() or ())
@@ -53,7 +53,9 @@ def create_grpc_server(ingest: IngestService, host: str, port: int, max_bytes: i
             ("grpc.so_reuseport", 0),
         ]
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(ingest), server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        TraceService(ingest), server
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"could not bind the gRPC port {host}:{port}")

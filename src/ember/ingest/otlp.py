@@ -49,11 +49,8 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     """Inflate a gzip or deflate body, refusing to produce more than `limit` bytes."""
     if encoding == "identity":
         return body
-    if encoding == "gzip":
-        candidates = [zlib.MAX_WBITS | 16]
-    else:
-        # HTTP "deflate" is the zlib format, but some clients send raw deflate.
-        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    # HTTP "deflate" is the zlib format, but some clients send raw deflate.
+    candidates = [zlib.MAX_WBITS | 16] if encoding == "gzip" else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
     last_error = ""
     for wbits in candidates:
         inflater = zlib.decompressobj(wbits)

@@ -108,7 +108,9 @@ class SqlStore(Store):
     def _write(self, batch: list[SpanRecord]) -> int:
         with self._writer.begin() as conn:
             project_ids = self._ensure_projects(conn, {r.project_name for r in batch})
-            resource_ids = self._ensure_resources(conn, {r.resource.fingerprint: r.resource for r in batch})
+            resource_ids = self._ensure_resources(
+                conn, {r.resource.fingerprint: r.resource for r in batch}
+            )
             scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
             trace_rows = self._ensure_traces(conn, batch, project_ids)
             rows = [
@@ -294,7 +296,7 @@ class SqlStore(Store):
             query = query.where(sa.tuple_(spans.c.start_time, spans.c.id) <= (start, rowid))
         query = query.order_by(spans.c.start_time.desc(), spans.c.id.desc()).limit(limit + 1)
         with self._readers.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = list(conn.execute(query).all())
             next_cursor = None
             if len(rows) > limit:
                 extra = rows.pop()
