@@ -83,7 +83,12 @@ def upgrade(working_dir: str | None, database_url: str | None) -> None:
 
     settings = _settings(working_dir=working_dir, database_url=database_url)
     settings.working_path.mkdir(parents=True, exist_ok=True)
-    writer, readers = create_engines(settings.resolved_database_url, settings.sqlite_synchronous)
+    try:
+        writer, readers = create_engines(
+            settings.resolved_database_url, settings.sqlite_synchronous
+        )
+    except EmberError as exc:
+        raise click.ClickException(exc.message) from exc
     try:
         ran = migrate.upgrade(writer)
         revision = migrate.current_revision(writer)

@@ -61,8 +61,6 @@ class Promoted:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
-    input_preview: str | None = None
-    output_preview: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

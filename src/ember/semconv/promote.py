@@ -16,7 +16,6 @@ SPAN_KINDS = frozenset(
         "GUARDRAIL", "EVALUATOR", "PROMPT", "UNKNOWN",
     }
 )
-PREVIEW_CHARS = 300
 
 
 def span_kind_of(attributes: Attributes) -> str:
@@ -51,13 +50,6 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def _preview(value: Any) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    return text[:PREVIEW_CHARS]
-
-
 def promote(attributes: Attributes) -> Promoted:
     get = attributes.get
     prompt = _count(get("llm.token_count.prompt"))
@@ -74,6 +66,4 @@ def promote(attributes: Attributes) -> Promoted:
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total,
-        input_preview=_preview(get("input.value")),
-        output_preview=_preview(get("output.value")),
     )

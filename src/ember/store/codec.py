@@ -1,24 +1,62 @@
 """How a span's attributes, events and links are laid out in the `attributes` and `payload` columns.
 
-`split_attributes` keeps small values in queryable JSON text and moves large ones (long strings,
-long arrays, kvlists) into the payload, which is zstd-compressed JSON. `join_payload` puts them
-back together: the result is exactly the attribute map that was stored.
+`split_attributes` keeps short scalar values (numbers, flags, names, ids, short strings) in
+queryable JSON text and moves the rest (text longer than SMALL_TEXT_CHARS, long arrays, kvlists)
+into the payload. Merging the two gives back exactly the attribute map that was stored.
+
+The payload is one format byte followed by a zstd frame of JSON. Format 1 compresses with a
+fixed raw-content dictionary of the keys and fragments LLM spans repeat, so even a small
+payload compresses well. The dictionary of a format must never change: a new dictionary is a
+new format byte, and old formats stay readable.
 
 Compressor objects are not thread-safe, so each thread gets its own.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
 import orjson
 import zstandard
 
-SMALL_TEXT_CHARS = 256
+SMALL_TEXT_CHARS = 64
 SMALL_ARRAY_ITEMS = 32
 PAYLOAD_FORMAT = 1
 ZSTD_LEVEL = 3
+
+_FORMAT_1_FRAGMENTS = (
+    '{"v":1,"a":{"input.value":"', '"output.value":"', '"input.mime_type":"application/json"',
+    '"output.mime_type":"application/json"', '"llm.invocation_parameters":"{\\"model\\": \\"',
+    '"llm.input_messages.0.message.role":"system","llm.input_messages.0.message.content":"',
+    '"llm.input_messages.1.message.role":"user","llm.input_messages.1.message.content":"',
+    '"llm.output_messages.0.message.role":"assistant",',
+    '"llm.output_messages.0.message.content":"',
+    '"llm.output_messages.0.message.tool_calls.0.tool_call.function.name":"',
+    '"llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments":"{\\"',
+    '"llm.tools.0.tool.json_schema":"{\\"type\\": \\"function\\", \\"function\\": {',
+    '"retrieval.documents.0.document.content":"', '"retrieval.documents.0.document.id":"',
+    '"retrieval.documents.0.document.metadata":"{\\"source\\": \\"',
+    '"retrieval.documents.0.document.score":', '"embedding.embeddings.0.embedding.text":"',
+    '"metadata":"{\\"', '"tool.parameters":"{\\"', '"tool.description":"',
+    '"llm.prompt_template.template":"', '"llm.prompt_template.variables":"{\\"',
+    '{\\"messages\\": [{\\"role\\": \\"system\\", \\"content\\": \\"',
+    '{\\"role\\": \\"user\\", \\"content\\": \\"',
+    '{\\"id\\": \\"chatcmpl-', '\\"object\\": \\"chat.completion\\", \\"created\\": ',
+    '\\"choices\\": [{\\"index\\": 0, \\"message\\": {\\"role\\": \\"assistant\\"',
+    '\\"finish_reason\\": \\"stop\\"', '\\"usage\\": {\\"prompt_tokens\\": ',
+    '\\"completion_tokens\\": ', '\\"total_tokens\\": ',
+    '"e":[{"name":"exception","time_unix_nano":', '"attributes":{"exception.type":"',
+    '"exception.message":"', '"exception.stacktrace":"Traceback (most recent call last):\\n',
+    '  File \\"/', '", line ', ', in ', '"exception.escaped":"False"',
+    '"l":[{"trace_id":"', '"span_id":"', '"trace_state":"', '"o":{"dropped_attributes_count":',
+)
+_DICTIONARIES = {
+    1: zstandard.ZstdCompressionDict(
+        "".join(_FORMAT_1_FRAGMENTS).encode(), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+    ),
+}
 
 _local = threading.local()
 
@@ -26,38 +64,61 @@ _local = threading.local()
 def _compressor() -> Any:
     compressor = getattr(_local, "compressor", None)
     if compressor is None:
-        compressor = _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        compressor = _local.compressor = zstandard.ZstdCompressor(
+            level=ZSTD_LEVEL, dict_data=_DICTIONARIES[PAYLOAD_FORMAT], write_content_size=True
+        )
     return compressor
 
 
-def _decompressor() -> Any:
-    decompressor = getattr(_local, "decompressor", None)
+def _decompressor(payload_format: int) -> Any:
+    cache: dict[int, Any] | None = getattr(_local, "decompressors", None)
+    if cache is None:
+        cache = _local.decompressors = {}
+    decompressor = cache.get(payload_format)
     if decompressor is None:
-        decompressor = _local.decompressor = zstandard.ZstdDecompressor()
+        dictionary = _DICTIONARIES.get(payload_format)
+        if dictionary is None:
+            raise ValueError(f"payload format {payload_format} is unknown to this Ember version")
+        decompressor = cache[payload_format] = zstandard.ZstdDecompressor(dict_data=dictionary)
     return decompressor
 
 
-def _is_small(value: Any) -> bool:
-    if isinstance(value, str):
-        return len(value) <= SMALL_TEXT_CHARS
-    if isinstance(value, list):
-        return len(value) <= SMALL_ARRAY_ITEMS and all(
-            not isinstance(item, (str, list, dict)) or (
-                isinstance(item, str) and len(item) <= SMALL_TEXT_CHARS
-            )
-            for item in value
-        )
-    return not isinstance(value, dict)
+def _is_small_list(items: list[Any]) -> bool:
+    if len(items) > SMALL_ARRAY_ITEMS:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if len(item) > SMALL_TEXT_CHARS:
+                return False
+        elif kind is list or kind is dict:
+            return False
+    return True
+
+
+# Flattened list members (`llm.input_messages.0.message.role`) have an all-digit segment.
+_LIST_ITEM = re.compile(r"(?:^|\.)\d+(?:\.|$)")
 
 
 def split_attributes(attributes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(small, large): short scalars stay queryable; long text, long lists, maps and the members
+    of flattened lists (messages, documents: read as a whole, not filtered one by one) go large."""
     small: dict[str, Any] = {}
     large: dict[str, Any] = {}
     for key, value in attributes.items():
-        if _is_small(value):
-            small[key] = value
-        else:
+        if _LIST_ITEM.search(key):
             large[key] = value
+            continue
+        kind = type(value)
+        if kind is str:
+            if len(value) <= SMALL_TEXT_CHARS:
+                small[key] = value
+            else:
+                large[key] = value
+        elif kind is dict or (kind is list and not _is_small_list(value)):
+            large[key] = value
+        else:
+            small[key] = value
     return small, large
 
 
@@ -69,7 +130,7 @@ def encode_payload(
     links: list[dict[str, Any]],
     extra: dict[str, Any],
 ) -> bytes:
-    document: dict[str, Any] = {"v": PAYLOAD_FORMAT}
+    document: dict[str, Any] = {}
     if large:
         document["a"] = large
     if attribute_types:
@@ -82,11 +143,14 @@ def encode_payload(
         document["l"] = links
     if extra:
         document["o"] = extra
-    return bytes(_compressor().compress(orjson.dumps(document)))
+    return _FORMAT_BYTE + bytes(_compressor().compress(orjson.dumps(document)))
+
+
+_FORMAT_BYTE = bytes([PAYLOAD_FORMAT])
 
 
 def decode_payload(blob: bytes) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads(_decompressor().decompress(blob))
+    document: dict[str, Any] = orjson.loads(_decompressor(blob[0]).decompress(blob[1:]))
     return document
 
 

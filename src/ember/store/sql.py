@@ -54,6 +54,26 @@ def _insert(engine: Engine, table: sa.Table) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+SPAN_COLUMNS = (
+    "trace_rowid", "project_id", "span_id", "parent_id", "name", "otel_kind", "span_kind",
+    "start_time", "end_time", "status_code", "status_message", "session_id", "user_id",
+    "model_name", "provider", "prompt_tokens", "completion_tokens", "total_tokens",
+    "attributes", "payload", "resource_id", "scope_id",
+)
+
+
+def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> str:
+    """The dialect's INSERT ... ON CONFLICT DO NOTHING text with parameters in `columns` order.
+
+    The span insert is the hot statement: executing this text with plain tuples skips
+    SQLAlchemy's per-row parameter processing, which cost as much as SQLite's own work.
+    """
+    compiled = _insert(engine, table).compile(dialect=engine.dialect, column_keys=list(columns))
+    if not compiled.positional or tuple(compiled.positiontup or ()) != columns:
+        raise NotImplementedError(f"{engine.dialect.name}: positional span insert not available")
+    return str(compiled.string)
+
+
 class SqlStore(Store):
     def __init__(self, writer: Engine, readers: Engine) -> None:
         self._writer = writer
@@ -68,7 +88,7 @@ class SqlStore(Store):
         self._insert_resources = _insert(writer, resources)
         self._insert_scopes = _insert(writer, scopes)
         self._insert_traces = _insert(writer, traces)
-        self._insert_spans = _insert(writer, spans)
+        self._insert_spans_sql = _positional_insert_sql(writer, spans, SPAN_COLUMNS)
         self._add_rollups = (
             traces.update()
             .where(traces.c.id == sa.bindparam("rowid"))
@@ -118,7 +138,7 @@ class SqlStore(Store):
                           scope_ids[r.scope.fingerprint])
                 for r in batch
             ]
-            inserted: int = conn.execute(self._insert_spans, rows).rowcount
+            inserted: int = conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount
             if inserted == len(rows):
                 self._add_batch_rollups(conn, batch, trace_rows)
             else:
@@ -382,7 +402,8 @@ class SqlStore(Store):
 
 def _span_row(
     r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
+    """The span's values in SPAN_COLUMNS order."""
     small, large = codec.split_attributes(r.attributes)
     extra: dict[str, Any] = {}
     if r.trace_state:
@@ -396,34 +417,30 @@ def _span_row(
     if r.dropped_links_count:
         extra["dropped_links_count"] = r.dropped_links_count
     p = r.promoted
-    return {
-        "trace_rowid": trace_row[0],
-        "project_id": trace_row[1],
-        "span_id": r.span_id,
-        "parent_id": r.parent_id,
-        "name": r.name,
-        "otel_kind": r.otel_kind,
-        "span_kind": p.span_kind,
-        "start_time": r.start_time,
-        "end_time": r.end_time,
-        "status_code": r.status_code,
-        "status_message": r.status_message,
-        "session_id": p.session_id,
-        "user_id": p.user_id,
-        "model_name": p.model_name,
-        "provider": p.provider,
-        "prompt_tokens": p.prompt_tokens,
-        "completion_tokens": p.completion_tokens,
-        "total_tokens": p.total_tokens,
-        "input_preview": p.input_preview,
-        "output_preview": p.output_preview,
-        "attributes": codec.dumps(small),
-        "payload": codec.encode_payload(
-            large, r.attribute_types, r.truncated, r.events, r.links, extra
-        ),
-        "resource_id": resource_id,
-        "scope_id": scope_id,
-    }
+    return (
+        trace_row[0],
+        trace_row[1],
+        r.span_id,
+        r.parent_id,
+        r.name,
+        r.otel_kind,
+        p.span_kind,
+        r.start_time,
+        r.end_time,
+        r.status_code,
+        r.status_message,
+        p.session_id,
+        p.user_id,
+        p.model_name,
+        p.provider,
+        p.prompt_tokens,
+        p.completion_tokens,
+        p.total_tokens,
+        codec.dumps(small),
+        codec.encode_payload(large, r.attribute_types, r.truncated, r.events, r.links, extra),
+        resource_id,
+        scope_id,
+    )
 
 
 def _stored_span(
@@ -467,8 +484,6 @@ def _stored_span(
             prompt_tokens=row.prompt_tokens,
             completion_tokens=row.completion_tokens,
             total_tokens=row.total_tokens,
-            input_preview=row.input_preview,
-            output_preview=row.output_preview,
         ),
     )
 

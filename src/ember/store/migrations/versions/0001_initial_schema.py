@@ -69,8 +69,6 @@ def upgrade() -> None:
     sa.Column('prompt_tokens', sa.BigInteger(), nullable=True),
     sa.Column('completion_tokens', sa.BigInteger(), nullable=True),
     sa.Column('total_tokens', sa.BigInteger(), nullable=True),
-    sa.Column('input_preview', sa.String(), nullable=True),
-    sa.Column('output_preview', sa.String(), nullable=True),
     sa.Column('attributes', sa.Text(), nullable=False),
     sa.Column('payload', sa.LargeBinary(), nullable=False),
     sa.Column('resource_id', sa.BigInteger(), nullable=False),
