@@ -65,3 +65,11 @@ def test_sigterm_and_sigint_stop_cleanly(tmp_path: Path) -> None:
         server = EmberProcess(tmp_path / sig.name).start()
         assert server.stop(sig) == 0
         assert "everything acknowledged is stored" in server.log()
+
+
+def test_docs_settings_page_is_current() -> None:
+    from ember.cli import settings_markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
+    regenerate = "run: ember settings --markdown > docs/settings.md"
+    assert page.read_text() == settings_markdown(), regenerate

@@ -99,7 +99,27 @@ def upgrade(working_dir: str | None, database_url: str | None) -> None:
 
 
 @main.command("settings")
-def show_settings() -> None:
+@click.option("--markdown", is_flag=True, help="Print the table docs/settings.md holds.")
+def show_settings(markdown: bool) -> None:
     """List every setting with its environment variable and default."""
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
     for env, default, help_text in settings_table():
         click.echo(f"{env:<34} {default!s:<18} {help_text}")
+
+
+def settings_markdown() -> str:
+    lines = [
+        "# Settings",
+        "",
+        "Every server setting, from the one table in `src/ember/settings.py` (this page is",
+        "`ember settings --markdown`). A command-line flag beats the environment variable, which",
+        "beats the default.",
+        "",
+        "| environment variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for env, default, help_text in settings_table():
+        lines.append(f"| `{env}` | `{default}` | {help_text} |")
+    return "\n".join(lines) + "\n"
