@@ -64,7 +64,7 @@ class AttributeConverter:
                 special: list[bool] = [False]
                 out[key] = self._nested(key, value, 1, special, truncated)
                 if special[0]:
-                    types[key] = otlp_json_value(value)
+                    types[key] = self.otlp_json_value(value)
         return out
 
     def _cut_text(self, key: str, text: str, truncated: dict[str, int]) -> str:
@@ -72,6 +72,9 @@ class AttributeConverter:
         if len(encoded) <= self.max_value_bytes:
             return text
         truncated[key] = len(encoded)
+        return self._cut(encoded)
+
+    def _cut(self, encoded: bytes) -> str:
         return encoded[: self.max_value_bytes].decode("utf-8", "ignore") + TRUNCATED_MARKER
 
     def _nested(
@@ -116,36 +119,50 @@ class AttributeConverter:
             for kv in value.kvlist_value.values
         }
 
+    def otlp_json_value(self, value: Any, depth: int = 1) -> dict[str, Any]:
+        """The OTLP/JSON encoding of an AnyValue as stored: within the same limits as `convert`
+        (used only for the rare values JSON can't say: bytes and non-finite doubles)."""
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            text = value.string_value
+            if len(text) > self._char_threshold:
+                encoded = text.encode("utf-8", "surrogatepass")
+                if len(encoded) > self.max_value_bytes:
+                    text = self._cut(encoded)
+            return {"stringValue": text}
+        if which == "int_value":
+            return {"intValue": str(value.int_value)}
+        if which == "double_value":
+            number = value.double_value
+            return {"doubleValue": number if math.isfinite(number) else _nonfinite_text(number)}
+        if which == "bool_value":
+            return {"boolValue": value.bool_value}
+        if which == "bytes_value":
+            raw = value.bytes_value[: self.max_value_bytes]
+            return {"bytesValue": base64.b64encode(raw).decode("ascii")}
+        if which is None:
+            return {}
+        if depth > self.max_depth:
+            return {"stringValue": DEPTH_MARKER}
+        if which == "array_value":
+            return {
+                "arrayValue": {
+                    "values": [
+                        self.otlp_json_value(v, depth + 1) for v in value.array_value.values
+                    ]
+                }
+            }
+        return {
+            "kvlistValue": {
+                "values": [
+                    {"key": kv.key, "value": self.otlp_json_value(kv.value, depth + 1)}
+                    for kv in value.kvlist_value.values
+                ]
+            }
+        }
+
 
 def _nonfinite_text(number: float) -> str:
     if math.isnan(number):
         return "NaN"
     return "Infinity" if number > 0 else "-Infinity"
-
-
-def otlp_json_value(value: Any) -> dict[str, Any]:
-    """The OTLP/JSON encoding of an AnyValue (used only for the rare non-JSON-native values)."""
-    which = value.WhichOneof("value")
-    if which == "string_value":
-        return {"stringValue": value.string_value}
-    if which == "int_value":
-        return {"intValue": str(value.int_value)}
-    if which == "double_value":
-        number = value.double_value
-        return {"doubleValue": number if math.isfinite(number) else _nonfinite_text(number)}
-    if which == "bool_value":
-        return {"boolValue": value.bool_value}
-    if which == "bytes_value":
-        return {"bytesValue": base64.b64encode(value.bytes_value).decode("ascii")}
-    if which == "array_value":
-        return {"arrayValue": {"values": [otlp_json_value(v) for v in value.array_value.values]}}
-    if which == "kvlist_value":
-        return {
-            "kvlistValue": {
-                "values": [
-                    {"key": kv.key, "value": otlp_json_value(kv.value)}
-                    for kv in value.kvlist_value.values
-                ]
-            }
-        }
-    return {}

@@ -8,6 +8,7 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from ember.errors import EmberError, PayloadTooLarge, Unavailable
+from ember.ingest import otlp
 from ember.ingest.http import PROJECT_HEADER
 from ember.ingest.service import IngestService
 
@@ -21,6 +22,9 @@ def _status_for(error: EmberError) -> grpc.StatusCode:
     return grpc.StatusCode.INVALID_ARGUMENT
 
 
+SERVICE_NAME = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
 class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, ingest: IngestService) -> None:
         self._ingest = ingest
@@ -32,6 +36,8 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         project = metadata.get(PROJECT_HEADER)
         try:
             self._ingest.admit()
+            if isinstance(request, bytes):
+                request = otlp.parse_protobuf(request)
             outcome = await self._ingest.export(request, project, "grpc")
         except EmberError as error:
             if not isinstance(error, Unavailable):
@@ -53,9 +59,19 @@ def create_grpc_server(ingest: IngestService, host: str, port: int, max_bytes: i
             ("grpc.so_reuseport", 0),
         ]
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        TraceService(ingest), server
+    # The request arrives as bytes and is decoded by the servicer: an undecodable body then
+    # gets INVALID_ARGUMENT with a message saying what is wrong, not grpc's UNKNOWN.
+    handler = grpc.method_handlers_generic_handler(
+        SERVICE_NAME,
+        {
+            "Export": grpc.unary_unary_rpc_method_handler(
+                TraceService(ingest).Export,
+                request_deserializer=None,
+                response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
+            )
+        },
     )
+    server.add_generic_rpc_handlers((handler,))
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"could not bind the gRPC port {host}:{port}")

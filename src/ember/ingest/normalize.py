@@ -21,6 +21,7 @@ PROJECT_ATTRIBUTE = "openinference.project.name"
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 _MAX_MESSAGES = 5
+MAX_TIME = 2**63 - 1  # OTLP times are uint64; databases store signed 64-bit integers
 
 
 @dataclass
@@ -66,6 +67,12 @@ def _id_problem(raw: bytes, size: int, name: str) -> str | None:
         return f"{name} must be {size} bytes, got {len(raw)}"
     if raw == (_ZERO_TRACE if size == 16 else _ZERO_SPAN):
         return f"{name} must not be all zeros"
+    return None
+
+
+def _time_problem(value: int, name: str) -> str | None:
+    if value > MAX_TIME:
+        return f"{name} {value} is beyond the year 2262, the latest time Ember can store"
     return None
 
 
@@ -133,6 +140,10 @@ class Normalizer:
         problem = _id_problem(trace_id, 16, "trace_id") or _id_problem(span_id, 8, "span_id")
         if problem is None and parent:
             problem = _id_problem(parent, 8, "parent_span_id")
+        if problem is None:
+            problem = _time_problem(span.start_time_unix_nano, "start_time_unix_nano") or (
+                _time_problem(span.end_time_unix_nano, "end_time_unix_nano")
+            )
         if problem is not None:
             r, s, n = where
             batch.reject(f"span {n} of scope {s} of resource {r}: {problem}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from typing import Any
 
@@ -23,6 +24,10 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 MEDIA_TYPES = (PROTOBUF, JSON)
 ENCODINGS = ("identity", "gzip", "deflate")
+# The protobuf runtime's nesting limit (messages within messages); deeper bodies are refused.
+# It is not raised: the decoder recurses on the C stack, and a few hundred KB of nesting past
+# the limit would crash the process.
+PROTOBUF_MAX_DEPTH = 100
 
 
 def media_type(content_type: str | None) -> str:
@@ -49,23 +54,34 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     """Inflate a gzip or deflate body, refusing to produce more than `limit` bytes."""
     if encoding == "identity":
         return body
-    # HTTP "deflate" is the zlib format, but some clients send raw deflate.
-    candidates = [zlib.MAX_WBITS | 16] if encoding == "gzip" else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
-    last_error = ""
-    for wbits in candidates:
-        inflater = zlib.decompressobj(wbits)
+    if encoding == "gzip":
+        wbits = zlib.MAX_WBITS | 16
+    elif _has_zlib_header(body):
+        wbits = zlib.MAX_WBITS
+    else:  # HTTP "deflate" is the zlib format, but some clients send raw deflate.
+        wbits = -zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        if wbits != zlib.MAX_WBITS:
+            raise DecodeError(f"could not {encoding}-decode the body: {exc}") from exc
+        # Raw deflate whose first two bytes happen to look like a zlib header.
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
             data = inflater.decompress(body, limit + 1)
-        except zlib.error as exc:
-            last_error = str(exc)
-            continue
-        if len(data) > limit or inflater.unconsumed_tail:
-            raise PayloadTooLarge(f"the {encoding} body inflates to more than {limit} bytes")
-        if not inflater.eof:
-            last_error = "the compressed body is truncated"
-            continue
-        return data
-    raise DecodeError(f"could not {encoding}-decode the body: {last_error}")
+        except zlib.error:
+            raise DecodeError(f"could not {encoding}-decode the body: {exc}") from exc
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the {encoding} body inflates to more than {limit} bytes")
+    if not inflater.eof:
+        raise DecodeError(f"could not {encoding}-decode the body: it is truncated")
+    return data
+
+
+def _has_zlib_header(body: bytes) -> bool:
+    """RFC 1950: compression method 8 and a header checksum that is a multiple of 31."""
+    return len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
 
 
 def parse_protobuf(data: bytes) -> ExportTraceServiceRequest:
@@ -73,12 +89,19 @@ def parse_protobuf(data: bytes) -> ExportTraceServiceRequest:
     try:
         request.ParseFromString(data)
     except ProtobufDecodeError as exc:
+        if "MaxDepth" in str(exc):
+            raise DecodeError(
+                "the body is not a valid protobuf ExportTraceServiceRequest: its messages are "
+                f"nested more than {PROTOBUF_MAX_DEPTH} deep (deeply nested array or kvlist "
+                "attribute values?)"
+            ) from exc
         raise DecodeError(
             f"the body is not a valid protobuf ExportTraceServiceRequest ({exc})"
         ) from exc
     return request
 
 
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _ID_FIELDS = {"traceId": 16, "trace_id": 16, "spanId": 8, "span_id": 8,
               "parentSpanId": 8, "parent_span_id": 8}
 
@@ -96,6 +119,11 @@ def parse_json(data: bytes) -> ExportTraceServiceRequest:
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
+        if isinstance(exc, RecursionError) or "too deep" in str(exc):
+            raise DecodeError(
+                f"invalid OTLP/JSON: its messages are nested more than {PROTOBUF_MAX_DEPTH} deep "
+                "(deeply nested array or kvlist attribute values?)"
+            ) from exc
         raise DecodeError(f"invalid OTLP/JSON: {exc}") from exc
     return request
 
@@ -133,16 +161,21 @@ def _rewrite_id_fields(obj: dict[str, Any], where: str) -> None:
 
 
 def _id_bytes(text: str, size: int, where: str) -> bytes:
-    if len(text) == 2 * size:
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            pass
+    """The bytes of a hex (or base64) id. An id of the wrong length is returned as decoded, so
+    the normalizer rejects that span alone with a message naming it; text that is neither hex
+    nor base64 makes the whole body undecodable."""
+    hex_bytes = bytes.fromhex(text) if _HEX.fullmatch(text) else None
+    if hex_bytes is not None and len(hex_bytes) == size:
+        return hex_bytes
     try:
-        raw = base64.b64decode(text, validate=True)
+        raw: bytes | None = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) == size:
+        raw = None
+    if raw is not None and len(raw) == size:
+        return raw
+    if hex_bytes is not None:
+        return hex_bytes
+    if raw is not None:
         return raw
     raise DecodeError(f"{where} must be {2 * size} hex characters, got {text!r}")
 

@@ -127,12 +127,11 @@ class SqlStore(Store):
 
     def _write(self, batch: list[SpanRecord]) -> int:
         with self._writer.begin() as conn:
-            project_ids = self._ensure_projects(conn, {r.project_name for r in batch})
             resource_ids = self._ensure_resources(
                 conn, {r.resource.fingerprint: r.resource for r in batch}
             )
             scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
-            trace_rows = self._ensure_traces(conn, batch, project_ids)
+            trace_rows = self._ensure_traces(conn, batch)
             rows = [
                 _span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
                           scope_ids[r.scope.fingerprint])
@@ -216,16 +215,23 @@ class SqlStore(Store):
         return found
 
     def _ensure_traces(
-        self, conn: Connection, batch: list[SpanRecord], project_ids: dict[str, int]
+        self, conn: Connection, batch: list[SpanRecord]
     ) -> dict[str, tuple[int, int]]:
-        """trace_id -> (trace row id, project id); a new trace takes its first span's project."""
+        """trace_id -> (trace row id, project id).
+
+        A new trace takes its first span's project; projects are created only for new traces,
+        so a span that joins an existing trace of another project leaves no empty project."""
+        found = self._trace_rows(conn, list({r.trace_id: None for r in batch}))
         new: dict[str, dict[str, Any]] = {}
+        first_project: dict[str, str] = {}
         for r in batch:
+            if r.trace_id in found:
+                continue
             entry = new.get(r.trace_id)
             if entry is None:
+                first_project[r.trace_id] = r.project_name
                 new[r.trace_id] = {
                     "trace_id": r.trace_id,
-                    "project_id": project_ids[r.project_name],
                     "start_time": r.start_time,
                     "end_time": r.end_time,
                     "span_count": 0,
@@ -234,9 +240,18 @@ class SqlStore(Store):
             else:
                 entry["start_time"] = min(entry["start_time"], r.start_time)
                 entry["end_time"] = max(entry["end_time"], r.end_time)
-        conn.execute(self._insert_traces, list(new.values()))
+        if new:
+            project_ids = self._ensure_projects(conn, set(first_project.values()))
+            for trace_id, entry in new.items():
+                entry["project_id"] = project_ids[first_project[trace_id]]
+            conn.execute(self._insert_traces, list(new.values()))
+            found.update(self._trace_rows(conn, list(new)))
+        return found
+
+    @staticmethod
+    def _trace_rows(conn: Connection, trace_ids: list[str]) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}
-        for chunk in _chunks(list(new)):
+        for chunk in _chunks(trace_ids):
             for row in conn.execute(
                 sa.select(traces.c.id, traces.c.trace_id, traces.c.project_id).where(
                     traces.c.trace_id.in_(chunk)
