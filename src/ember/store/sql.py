@@ -159,48 +159,27 @@ class SqlStore(Store):
         return self._project_ids
 
     def _ensure_resources(self, conn: Connection, by_print: dict[str, Resource]) -> dict[str, int]:
-        missing = [fp for fp in by_print if fp not in self._resource_ids]
-        if missing:
-            conn.execute(
-                self._insert_resources,
-                [
-                    {
-                        "fingerprint": fp,
-                        "attributes": codec.dumps(by_print[fp].attributes),
-                        "attribute_types": codec.dumps(by_print[fp].attribute_types)
-                        if by_print[fp].attribute_types else None,
-                        "schema_url": by_print[fp].schema_url,
-                        "dropped_attributes_count": by_print[fp].dropped_attributes_count,
-                    }
-                    for fp in missing
-                ],
-            )
-            self._resource_ids.update(
-                self._ids_by_fingerprint(conn, resources, missing)
-            )
-        return self._resource_ids
+        return self._ensure_origins(
+            conn, resources, self._insert_resources, self._resource_ids, by_print
+        )
 
     def _ensure_scopes(self, conn: Connection, by_print: dict[str, Scope]) -> dict[str, int]:
-        missing = [fp for fp in by_print if fp not in self._scope_ids]
+        return self._ensure_origins(conn, scopes, self._insert_scopes, self._scope_ids, by_print)
+
+    def _ensure_origins(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        insert: Any,
+        cache: dict[str, int],
+        by_print: dict[str, Resource] | dict[str, Scope],
+    ) -> dict[str, int]:
+        """Row ids of resources or scopes by fingerprint, inserting the ones not stored yet."""
+        missing = [fp for fp in by_print if fp not in cache]
         if missing:
-            conn.execute(
-                self._insert_scopes,
-                [
-                    {
-                        "fingerprint": fp,
-                        "name": by_print[fp].name,
-                        "version": by_print[fp].version,
-                        "attributes": codec.dumps(by_print[fp].attributes),
-                        "attribute_types": codec.dumps(by_print[fp].attribute_types)
-                        if by_print[fp].attribute_types else None,
-                        "schema_url": by_print[fp].schema_url,
-                        "dropped_attributes_count": by_print[fp].dropped_attributes_count,
-                    }
-                    for fp in missing
-                ],
-            )
-            self._scope_ids.update(self._ids_by_fingerprint(conn, scopes, missing))
-        return self._scope_ids
+            conn.execute(insert, [_origin_row(by_print[fp]) for fp in missing])
+            cache.update(self._ids_by_fingerprint(conn, table, missing))
+        return cache
 
     @staticmethod
     def _ids_by_fingerprint(
@@ -413,6 +392,20 @@ class SqlStore(Store):
                     "schema_url": row.schema_url,
                     "dropped_attributes_count": row.dropped_attributes_count,
                 }
+
+
+def _origin_row(origin: Resource | Scope) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "fingerprint": origin.fingerprint,
+        "attributes": codec.dumps(origin.attributes),
+        "attribute_types": codec.dumps(origin.attribute_types) if origin.attribute_types else None,
+        "schema_url": origin.schema_url,
+        "dropped_attributes_count": origin.dropped_attributes_count,
+    }
+    if isinstance(origin, Scope):
+        row["name"] = origin.name
+        row["version"] = origin.version
+    return row
 
 
 def _span_row(
