@@ -12,10 +12,40 @@ What JSON cannot say is recorded beside them, so nothing sent is lost:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 Attributes = dict[str, Any]
+
+# "Bulky" attribute values are the ones read as a whole and rarely filtered on: text longer than
+# BULKY_TEXT_CHARS, lists longer than BULKY_LIST_ITEMS or holding long text or structures, maps,
+# and members of flattened lists (`llm.input_messages.0.message.content`: a digit segment).
+# Ingest marks them while decoding; the store keeps them compressed, apart from the short
+# scalars that queries reach.
+BULKY_TEXT_CHARS = 64
+BULKY_LIST_ITEMS = 32
+LIST_ITEM_KEY = re.compile(r"(?:^|\.)\d+(?:\.|$)").search
+
+
+def is_bulky(key: str, value: Any) -> bool:
+    if LIST_ITEM_KEY(key):
+        return True
+    kind = type(value)
+    if kind is str:
+        return len(value) > BULKY_TEXT_CHARS
+    if kind is dict:
+        return True
+    if kind is list:
+        if len(value) > BULKY_LIST_ITEMS:
+            return True
+        for item in value:
+            item_kind = type(item)
+            if item_kind is list or item_kind is dict or (
+                item_kind is str and len(item) > BULKY_TEXT_CHARS
+            ):
+                return True
+    return False
 
 STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
@@ -49,9 +79,11 @@ class Scope:
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
-class Promoted:
-    """Fields copied out of the attributes into their own columns for lists, filters and sums."""
+class Promoted(NamedTuple):
+    """Fields copied out of the attributes into their own columns for lists, filters and sums.
+
+    A NamedTuple (as SpanRecord): built once per ingested span, where a frozen dataclass's
+    __init__ costs several times more."""
 
     span_kind: str = "UNKNOWN"
     session_id: str | None = None
@@ -63,9 +95,10 @@ class Promoted:
     total_tokens: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRecord:
-    """One decoded span, ready to store. Ids are lowercase hex; times are unix nanoseconds."""
+class SpanRecord(NamedTuple):
+    """One decoded span, ready to store. Ids are lowercase hex; times are unix nanoseconds.
+
+    `bulky_keys` names the attributes whose values are bulky (see `is_bulky`)."""
 
     project_name: str
     trace_id: str
@@ -78,6 +111,7 @@ class SpanRecord:
     status_code: int
     status_message: str
     attributes: Attributes
+    bulky_keys: list[str]
     attribute_types: dict[str, Any]
     truncated: dict[str, int]
     events: list[dict[str, Any]]

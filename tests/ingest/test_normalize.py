@@ -20,7 +20,9 @@ from tests.helpers import (
     make_request,
     make_span,
     nested_value,
+    span_id,
     to_otlp_json,
+    trace_id,
 )
 
 TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
@@ -355,3 +357,32 @@ def test_deepest_value_protobuf_can_carry_is_cut_at_the_default_limit(
     (record,) = normalize(request, max_depth=20).spans
     assert record.attributes["deep"] == nested_value(20, kind, leaf=DEPTH_MARKER)
     assert "deep" in record.truncated
+
+
+def test_bulky_keys_marked_while_decoding_match_the_rule() -> None:
+    """The one-pass classification in the converter agrees with `ember.model.is_bulky`."""
+    from ember.model import is_bulky
+
+    attributes = {
+        "short": "gpt-4o-mini",
+        "long": "x" * 65,
+        "llm.input_messages.0.message.content": "hi",
+        "llm.input_messages.0.message.role": "user",
+        "retrieval.documents.3.document.score": 0.5,
+        "count": 3,
+        "ratio": 0.25,
+        "flag": True,
+        "tags": ["a", "b"],
+        "many": list(range(40)),
+        "long-items": ["y" * 70],
+        "map": {"a": 1},
+        "nested-list": [[1], [2]],
+    }
+    request = make_request([make_span(trace_id(), span_id(), attributes=attributes)])
+    (record,) = Normalizer(1 << 20, 32).normalize(request).spans
+    expected = {key for key, value in record.attributes.items() if is_bulky(key, value)}
+    assert set(record.bulky_keys) == expected
+    assert expected == {
+        "long", "llm.input_messages.0.message.content", "llm.input_messages.0.message.role",
+        "retrieval.documents.3.document.score", "many", "long-items", "map", "nested-list",
+    }

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,10 @@ from tests.helpers import BASE_NS, make_request, make_span, span_id, trace_id
 
 NORMALIZER = Normalizer(4 << 20, 32)
 OK, ERROR = 1, 2
+
+
+def replace(record: SpanRecord, **changes: Any) -> SpanRecord:
+    return record._replace(**changes)
 
 
 def _sqlite(path: Path) -> Store:

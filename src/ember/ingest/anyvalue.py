@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ember.model import Attributes
+from ember.model import BULKY_TEXT_CHARS, LIST_ITEM_KEY, Attributes, is_bulky
 
 TRUNCATED_MARKER = "…[truncated by Ember]"
 DEPTH_MARKER = "…[nested too deep: cut by Ember]"
@@ -34,8 +34,14 @@ class AttributeConverter:
         self._char_threshold = max_value_bytes // 4
 
     def convert(
-        self, key_values: Iterable[Any], types: dict[str, Any], truncated: dict[str, int]
+        self,
+        key_values: Iterable[Any],
+        types: dict[str, Any],
+        truncated: dict[str, int],
+        bulky: list[str] | None = None,
     ) -> Attributes:
+        """The attributes as a dict; when `bulky` is given, the keys of bulky values (see
+        `ember.model.is_bulky`) are appended to it in the same pass."""
         out: Attributes = {}
         threshold = self._char_threshold
         for kv in key_values:
@@ -47,7 +53,10 @@ class AttributeConverter:
                 if len(text) > threshold:
                     text = self._cut_text(key, text, truncated)
                 out[key] = text
-            elif which == "int_value":
+                if bulky is not None and (len(text) > BULKY_TEXT_CHARS or LIST_ITEM_KEY(key)):
+                    bulky.append(key)
+                continue
+            if which == "int_value":
                 out[key] = value.int_value
             elif which == "double_value":
                 number = value.double_value
@@ -62,9 +71,14 @@ class AttributeConverter:
                 out[key] = None
             else:
                 special: list[bool] = [False]
-                out[key] = self._nested(key, value, 1, special, truncated)
+                nested = out[key] = self._nested(key, value, 1, special, truncated)
                 if special[0]:
                     types[key] = self.otlp_json_value(value)
+                if bulky is not None and is_bulky(key, nested):
+                    bulky.append(key)
+                continue
+            if bulky is not None and LIST_ITEM_KEY(key):
+                bulky.append(key)
         return out
 
     def _cut_text(self, key: str, text: str, truncated: dict[str, int]) -> str:

@@ -151,7 +151,8 @@ class Normalizer:
         convert = self.converter.convert
         types: dict[str, Any] = {}
         truncated: dict[str, int] = {}
-        attributes = convert(span.attributes, types, truncated)
+        bulky: list[str] = []
+        attributes = convert(span.attributes, types, truncated, bulky)
         events = [
             self._event(event) for event in span.events
         ] if span.events else []
@@ -169,6 +170,7 @@ class Normalizer:
             status_code=status.code,
             status_message=status.message,
             attributes=attributes,
+            bulky_keys=bulky,
             attribute_types=types,
             truncated=truncated,
             events=events,

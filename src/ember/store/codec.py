@@ -1,8 +1,8 @@
 """How a span's attributes, events and links are laid out in the `attributes` and `payload` columns.
 
-`split_attributes` keeps short scalar values (numbers, flags, names, ids, short strings) in
-queryable JSON text and moves the rest (text longer than SMALL_TEXT_CHARS, long arrays, kvlists)
-into the payload. Merging the two gives back exactly the attribute map that was stored.
+Short scalar attribute values (numbers, flags, names, ids, short strings) stay in queryable JSON
+text; bulky ones (`ember.model.is_bulky`: long text, long lists, maps, flattened list members)
+go into the payload. Merging the two gives back exactly the attribute map that was stored.
 
 The payload is one format byte followed by a zstd frame of JSON. Format 1 compresses with a
 fixed raw-content dictionary of the keys and fragments LLM spans repeat, so even a small
@@ -14,15 +14,12 @@ Compressor objects are not thread-safe, so each thread gets its own.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
 import orjson
 import zstandard
 
-SMALL_TEXT_CHARS = 64
-SMALL_ARRAY_ITEMS = 32
 PAYLOAD_FORMAT = 1
 ZSTD_LEVEL = 3
 
@@ -81,45 +78,6 @@ def _decompressor(payload_format: int) -> Any:
             raise ValueError(f"payload format {payload_format} is unknown to this Ember version")
         decompressor = cache[payload_format] = zstandard.ZstdDecompressor(dict_data=dictionary)
     return decompressor
-
-
-def _is_small_list(items: list[Any]) -> bool:
-    if len(items) > SMALL_ARRAY_ITEMS:
-        return False
-    for item in items:
-        kind = type(item)
-        if kind is str:
-            if len(item) > SMALL_TEXT_CHARS:
-                return False
-        elif kind is list or kind is dict:
-            return False
-    return True
-
-
-# Flattened list members (`llm.input_messages.0.message.role`) have an all-digit segment.
-_LIST_ITEM = re.compile(r"(?:^|\.)\d+(?:\.|$)")
-
-
-def split_attributes(attributes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(small, large): short scalars stay queryable; long text, long lists, maps and the members
-    of flattened lists (messages, documents: read as a whole, not filtered one by one) go large."""
-    small: dict[str, Any] = {}
-    large: dict[str, Any] = {}
-    for key, value in attributes.items():
-        if _LIST_ITEM.search(key):
-            large[key] = value
-            continue
-        kind = type(value)
-        if kind is str:
-            if len(value) <= SMALL_TEXT_CHARS:
-                small[key] = value
-            else:
-                large[key] = value
-        elif kind is dict or (kind is list and not _is_small_list(value)):
-            large[key] = value
-        else:
-            small[key] = value
-    return small, large
 
 
 def encode_payload(

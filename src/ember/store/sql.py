@@ -412,7 +412,12 @@ def _span_row(
     r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
 ) -> tuple[Any, ...]:
     """The span's values in SPAN_COLUMNS order."""
-    small, large = codec.split_attributes(r.attributes)
+    small = r.attributes
+    large: dict[str, Any] = {}
+    if r.bulky_keys:
+        small = small.copy()
+        for key in r.bulky_keys:
+            large[key] = small.pop(key)
     extra: dict[str, Any] = {}
     if r.trace_state:
         extra["trace_state"] = r.trace_state
