@@ -124,6 +124,10 @@ class SpanRecord(NamedTuple):
     resource: Resource
     scope: Scope
     promoted: Promoted
+    # OpenInference keys derived from other conventions (never overriding a raw key), and the
+    # mapping report (dialect, where each derived key came from, keys nobody understood).
+    derived: Attributes
+    mapping: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,8 @@ class StoredSpan:
     resource: dict[str, Any]
     scope: dict[str, Any]
     promoted: Promoted
+    derived: Attributes
+    mapping: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

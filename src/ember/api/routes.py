@@ -9,7 +9,13 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from ember.api.shapes import parse_global_id, project_json, span_json, trace_json
+from ember.api.shapes import (
+    parse_global_id,
+    project_json,
+    span_detail_json,
+    span_json,
+    trace_json,
+)
 from ember.errors import BadRequest, EmberError
 from ember.model import STATUS_CODES, Project, SpanFilter
 from ember.store.base import Store
@@ -128,6 +134,19 @@ def list_spans(
     return JSONResponse(
         {"data": [span_json(s) for s in page.items], "next_cursor": page.next_cursor}
     )
+
+
+@router.get(
+    "/v1/spans/{span_id}",
+    tags=["spans"],
+    summary="One span's full payload with its mapping report",
+)
+def get_span(
+    request: Request,
+    span_id: str,
+    trace_id: Annotated[str | None, Query(description="Needed only if the id is ambiguous")] = None,
+) -> JSONResponse:
+    return JSONResponse({"data": span_detail_json(_store(request).get_span(span_id, trace_id))})
 
 
 @router.get("/v1/traces/{trace_id}", tags=["traces"], summary="A whole trace: roll-up and spans")

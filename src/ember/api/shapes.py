@@ -75,6 +75,8 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         "resource": span.resource,
         "scope": span.scope,
     }
+    if span.derived:
+        out["derived_attributes"] = sorted(span.derived)
     if span.attribute_types:
         out["attribute_types"] = span.attribute_types
     if span.truncated:
@@ -87,6 +89,14 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         value = getattr(span, name)
         if value:
             out[name] = value
+    return out
+
+
+def span_detail_json(span: StoredSpan) -> dict[str, Any]:
+    """A span with its mapping report: which OpenInference key came from which raw key."""
+    out = span_json(span)
+    mapping = span.mapping or {"dialect": "openinference", "entries": [], "unmapped": []}
+    out["mapping_report"] = mapping
     return out
 
 

@@ -15,6 +15,7 @@ import orjson
 from ember.ingest.anyvalue import AttributeConverter
 from ember.model import Resource, Scope, SpanRecord
 from ember.semconv.promote import promote
+from ember.semconv.view import View, openinference_view
 
 DEFAULT_PROJECT = "default"
 PROJECT_ATTRIBUTE = "openinference.project.name"
@@ -68,6 +69,20 @@ def _id_problem(raw: bytes, size: int, name: str) -> str | None:
     if raw == (_ZERO_TRACE if size == 16 else _ZERO_SPAN):
         return f"{name} must not be all zeros"
     return None
+
+
+def mapping_report(view: View) -> dict[str, Any] | None:
+    """The view's report as stored JSON; None for a plain OpenInference span (nothing to say)."""
+    if view.dialect == "openinference" and not view.report and not view.unmapped:
+        return None
+    return {
+        "dialect": view.dialect,
+        "entries": [
+            {"target": e.target, "sources": list(e.sources), "rule": e.rule, "note": e.note}
+            for e in view.report
+        ],
+        "unmapped": list(view.unmapped),
+    }
 
 
 def _time_problem(value: int, name: str) -> str | None:
@@ -157,6 +172,7 @@ class Normalizer:
             self._event(event) for event in span.events
         ] if span.events else []
         links = [self._link(link) for link in span.links] if span.links else []
+        view = openinference_view(attributes, span.name, events)
         status = span.status
         return SpanRecord(
             project_name=project,
@@ -182,7 +198,11 @@ class Normalizer:
             dropped_links_count=span.dropped_links_count,
             resource=resource,
             scope=scope,
-            promoted=promote(attributes),
+            promoted=promote(
+                {**attributes, **view.derived} if view.derived else attributes, view.span_kind
+            ),
+            derived=view.derived,
+            mapping=mapping_report(view),
         )
 
     def _event(self, event: Any) -> dict[str, Any]:

@@ -50,7 +50,9 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def promote(attributes: Attributes) -> Promoted:
+def promote(attributes: Attributes, span_kind: str | None = None) -> Promoted:
+    """Promoted columns from a span's attributes (raw and derived OpenInference keys together);
+    `span_kind` is the kind the semconv view settled on, when it ran."""
     get = attributes.get
     prompt = _count(get("llm.token_count.prompt"))
     completion = _count(get("llm.token_count.completion"))
@@ -58,10 +60,10 @@ def promote(attributes: Attributes) -> Promoted:
     if total is None and (prompt is not None or completion is not None):
         total = (prompt or 0) + (completion or 0)
     return Promoted(
-        span_kind=span_kind_of(attributes),
+        span_kind=span_kind or span_kind_of(attributes),
         session_id=_text(get("session.id")),
         user_id=_text(get("user.id")),
-        model_name=_text(get("llm.model_name")),
+        model_name=_text(get("llm.model_name")) or _text(get("embedding.model_name")),
         provider=_text(get("llm.provider")) or _text(get("llm.system")),
         prompt_tokens=prompt,
         completion_tokens=completion,

@@ -46,6 +46,11 @@ class Store(ABC):
         """A trace's roll-up and every stored span of it, by start time; raises NotFound."""
 
     @abstractmethod
+    def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
+        """One span by its id (and its trace's id when the span id alone is ambiguous);
+        raises NotFound, or BadRequest when several traces hold that span id."""
+
+    @abstractmethod
     def count_spans(self) -> int: ...
 
     @abstractmethod

@@ -33,6 +33,7 @@ from ember.model import (
     SpanRecord,
     StoredSpan,
     TraceSummary,
+    is_bulky,
 )
 from ember.store import codec
 from ember.store.base import Store
@@ -344,6 +345,21 @@ class SqlStore(Store):
         )
         return summary, items
 
+    def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
+        query = self._span_select().where(spans.c.span_id == span_id.lower())
+        if trace_id is not None:
+            query = query.where(traces.c.trace_id == trace_id.lower())
+        with self._readers.connect() as conn:
+            rows = conn.execute(query.limit(2)).all()
+            if not rows:
+                raise NotFound(f"no span with id {span_id!r}")
+            if len(rows) > 1:
+                raise BadRequest(
+                    f"span id {span_id!r} appears in several traces; add ?trace_id= to choose"
+                )
+            (span,) = self._stored_spans(conn, rows)
+        return span
+
     def count_spans(self) -> int:
         with self._readers.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(spans)).scalar_one())
@@ -412,13 +428,22 @@ def _span_row(
     r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
 ) -> tuple[Any, ...]:
     """The span's values in SPAN_COLUMNS order."""
+    extra: dict[str, Any] = {}
     small = r.attributes
     large: dict[str, Any] = {}
     if r.bulky_keys:
         small = small.copy()
         for key in r.bulky_keys:
             large[key] = small.pop(key)
-    extra: dict[str, Any] = {}
+    if r.derived:
+        # Derived OpenInference keys sit beside the raw ones, so queries and clients see one
+        # vocabulary; the payload remembers which they are, so raw data stays separable.
+        small = small.copy() if small is r.attributes else small
+        for key, value in r.derived.items():
+            (large if is_bulky(key, value) else small)[key] = value
+        extra["derived_keys"] = list(r.derived)
+    if r.mapping is not None:
+        extra["mapping"] = r.mapping
     if r.trace_state:
         extra["trace_state"] = r.trace_state
     if r.flags:
@@ -463,6 +488,7 @@ def _stored_span(
     attributes = codec.loads(row.attributes)
     attributes.update(payload.get("a", {}))
     extra = payload.get("o", {})
+    derived_keys = extra.get("derived_keys", ())
     return StoredSpan(
         id=row.id,
         project_name=row.project_name,
@@ -486,6 +512,8 @@ def _stored_span(
         dropped_attributes_count=extra.get("dropped_attributes_count", 0),
         dropped_events_count=extra.get("dropped_events_count", 0),
         dropped_links_count=extra.get("dropped_links_count", 0),
+        derived={key: attributes[key] for key in derived_keys},
+        mapping=extra.get("mapping"),
         resource=resource_cache[row.resource_id],
         scope=scope_cache[row.scope_id],
         promoted=Promoted(
