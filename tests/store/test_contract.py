@@ -397,3 +397,22 @@ def test_trace_id_lookup_ignores_case(store: Store) -> None:
 
 def test_ping(store: Store) -> None:
     store.ping()
+
+
+def test_prepared_records_store_exactly_what_was_sent(store: Store) -> None:
+    """`prepare` (run off the writer thread) changes nothing about what is stored."""
+    batch = a_trace(5, errors=1)
+    ready = store.prepare(batch)
+    assert all(r.encoded is not None for r in ready)
+    assert store.write_spans(ready) == 5
+    by_id = {s.span_id: s for s in stored(store, batch[0].trace_id)}
+    for record in batch:
+        got = by_id[record.span_id]
+        assert got.attributes == record.attributes
+        assert got.events == record.events
+        assert got.links == record.links
+        assert got.promoted == record.promoted
+        assert (got.start_time, got.end_time, got.status_code) == (
+            record.start_time, record.end_time, record.status_code
+        )
+    assert_rollup(store, batch)

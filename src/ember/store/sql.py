@@ -109,6 +109,9 @@ class SqlStore(Store):
 
     # ------------------------------------------------------------------ writes
 
+    def prepare(self, records: Sequence[SpanRecord]) -> list[SpanRecord]:
+        return [prepare_record(r) for r in records]
+
     def write_spans(self, records: Sequence[SpanRecord]) -> int:
         unique: dict[tuple[str, str], SpanRecord] = {}
         for record in records:
@@ -424,10 +427,8 @@ def _origin_row(origin: Resource | Scope) -> dict[str, Any]:
     return row
 
 
-def _span_row(
-    r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
-) -> tuple[Any, ...]:
-    """The span's values in SPAN_COLUMNS order."""
+def encode_columns(r: SpanRecord) -> tuple[str, bytes]:
+    """The `attributes` and `payload` column values of a span (pure; the costly part of a row)."""
     extra: dict[str, Any] = {}
     small = r.attributes
     large: dict[str, Any] = {}
@@ -454,6 +455,25 @@ def _span_row(
         extra["dropped_events_count"] = r.dropped_events_count
     if r.dropped_links_count:
         extra["dropped_links_count"] = r.dropped_links_count
+    return (
+        codec.dumps(small),
+        codec.encode_payload(large, r.attribute_types, r.truncated, r.events, r.links, extra),
+    )
+
+
+def prepare_record(r: SpanRecord) -> SpanRecord:
+    """The record with its columns encoded, keeping only what the write still needs: the
+    attribute maps, events and links are dropped, so a queued span holds little memory."""
+    return r._replace(
+        encoded=encode_columns(r), attributes={}, bulky_keys=[], events=[], links=[], derived={}
+    )
+
+
+def _span_row(
+    r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
+) -> tuple[Any, ...]:
+    """The span's values in SPAN_COLUMNS order."""
+    attributes_json, payload = r.encoded or encode_columns(r)
     p = r.promoted
     return (
         trace_row[0],
@@ -474,8 +494,8 @@ def _span_row(
         p.prompt_tokens,
         p.completion_tokens,
         p.total_tokens,
-        codec.dumps(small),
-        codec.encode_payload(large, r.attribute_types, r.truncated, r.events, r.links, extra),
+        attributes_json,
+        payload,
         resource_id,
         scope_id,
     )
