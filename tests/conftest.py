@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+# The shared fixtures live beside the checkout (../shared), in CI as in a developer's tree.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-if not FIXTURES.exists():  # a clone checked out somewhere else: shared/ beside the repo root
-    FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
 def free_port() -> int:

@@ -20,10 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from ember.ingest.normalize import Normalizer
 from ember.model import SpanRecord
 from ember.semconv.view import View, openinference_view
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-if not FIXTURES.exists():  # a clone checked out somewhere else: shared/ beside the repo root
-    FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+from tests.conftest import FIXTURES
 
 
 def _records(scenario: Path) -> Iterator[tuple[str, SpanRecord]]:

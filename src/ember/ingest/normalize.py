@@ -206,34 +206,26 @@ class Normalizer:
         )
 
     def _event(self, event: Any) -> dict[str, Any]:
-        types: dict[str, Any] = {}
-        truncated: dict[str, int] = {}
-        out: dict[str, Any] = {
-            "name": event.name,
-            "time_unix_nano": event.time_unix_nano,
-            "attributes": self.converter.convert(event.attributes, types, truncated),
-        }
-        if event.dropped_attributes_count:
-            out["dropped_attributes_count"] = event.dropped_attributes_count
-        if types:
-            out["attribute_types"] = types
-        if truncated:
-            out["truncated"] = truncated
-        return out
+        out: dict[str, Any] = {"name": event.name, "time_unix_nano": event.time_unix_nano}
+        return self._with_attributes(out, event)
 
     def _link(self, link: Any) -> dict[str, Any]:
-        types: dict[str, Any] = {}
-        truncated: dict[str, int] = {}
         out: dict[str, Any] = {
             "trace_id": link.trace_id.hex(),
             "span_id": link.span_id.hex(),
             "trace_state": link.trace_state,
-            "attributes": self.converter.convert(link.attributes, types, truncated),
         }
         if link.flags:
             out["flags"] = link.flags
-        if link.dropped_attributes_count:
-            out["dropped_attributes_count"] = link.dropped_attributes_count
+        return self._with_attributes(out, link)
+
+    def _with_attributes(self, out: dict[str, Any], item: Any) -> dict[str, Any]:
+        """An event's or link's attributes, dropped count, types and truncations into `out`."""
+        types: dict[str, Any] = {}
+        truncated: dict[str, int] = {}
+        out["attributes"] = self.converter.convert(item.attributes, types, truncated)
+        if item.dropped_attributes_count:
+            out["dropped_attributes_count"] = item.dropped_attributes_count
         if types:
             out["attribute_types"] = types
         if truncated:
