@@ -93,6 +93,9 @@ class Promoted(NamedTuple):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
+    # Only for root spans (no parent), for their trace's roll-up; not span columns.
+    input_preview: str | None = None
+    output_preview: str | None = None
 
 
 class SpanRecord(NamedTuple):
@@ -173,12 +176,45 @@ class StoredSpan:
 
 @dataclass(frozen=True, slots=True)
 class TraceSummary:
+    """A trace's roll-up. Tokens count LLM spans only; the root is the earliest span without a
+    parent; session and user are the smallest ids among the trace's spans."""
+
     trace_id: str
     project_name: str
     start_time: int
     end_time: int
     span_count: int
     error_count: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    root_span_id: str | None = None
+    root_name: str | None = None
+    root_span_kind: str | None = None
+    input_preview: str | None = None
+    output_preview: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """A session's roll-up over its traces: first input of the earliest, last output of the
+    latest, token and error sums."""
+
+    session_id: str
+    project_name: str
+    start_time: int
+    end_time: int
+    trace_count: int
+    error_count: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    first_input: str | None
+    last_output: str | None
+    user_id: str | None
+    trace_ids: list[str]
 
 
 T = TypeVar("T")

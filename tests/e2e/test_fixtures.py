@@ -141,6 +141,12 @@ def test_traces_and_their_rollups(
         orphans = {s["context"]["span_id"] for s in data["spans"]
                    if s["parent_id"] is not None and s["parent_id"] not in ids}
         assert orphans == set(trace["orphan_spans"])
+        # The trace's own roll-up: its root, its LLM-only token total, its session and user.
+        assert data["root_span"]["name"] == trace["root_span"]
+        assert data["root_span"]["span_kind"] == _kind(trace["root_span_kind"])
+        assert data["token_count"]["total"] == trace["total_tokens_llm_spans"]
+        assert data["session_id"] == trace["session_id"]
+        assert data["user_id"] == trace["user_id"]
 
 
 def test_token_sums(folder: Path, stored: dict[str, dict[str, Any]]) -> None:
@@ -230,3 +236,25 @@ def test_each_expected_span(
         names = [v for k, v in sorted(attributes.items())
                  if k.startswith("llm.output_messages.") and k.endswith(".function.name")]
         assert names == facts["output_tool_calls"]
+
+
+def test_sessions_and_their_rollups(
+    shared_server: EmberProcess, folder: Path, stored: dict[str, dict[str, Any]]
+) -> None:
+    manifest = _manifest(folder)
+    project = manifest["project_name"]
+    for session_id, expected in manifest["expected"]["sessions"].items():
+        response = shared_server.get(f"/v1/projects/{project}/sessions/{session_id}")
+        assert response.status_code == 200, response.text
+        session = response.json()["data"]
+        assert sorted(session["trace_ids"]) == sorted(expected["trace_ids"])
+        assert session["trace_count"] == len(expected["trace_ids"])
+        assert session["token_count"]["total"] == expected["total_tokens_llm_spans"]
+        assert [session["user_id"]] == expected["user_ids"]
+        first = min(expected["trace_ids"], key=lambda t: _trace_start(shared_server, t))
+        first_root = shared_server.get(f"/v1/traces/{first}").json()["data"]["root_span"]
+        assert session["first_input"] and session["first_input"] == first_root["input_preview"]
+
+
+def _trace_start(server: EmberProcess, trace_id: str) -> int:
+    return int(server.get(f"/v1/traces/{trace_id}").json()["data"]["start_time_unix_nano"])

@@ -416,3 +416,107 @@ def test_prepared_records_store_exactly_what_was_sent(store: Store) -> None:
             record.start_time, record.end_time, record.status_code
         )
     assert_rollup(store, batch)
+
+
+# ------------------------------------------------------------------ trace and session roll-ups
+
+
+def a_session_turn(
+    session: str, turn: int, *, user: str = "user-7", agent_tokens: int = 999
+) -> list[SpanRecord]:
+    """One conversation turn: an AGENT root carrying run totals, two LLM children, a TOOL."""
+    trace, root = trace_id(), span_id()
+    start = BASE_NS + turn * 1_000_000
+    context = {"session.id": session, "user.id": user}
+    spans = [
+        make_span(trace, root, name="agent", start=start, end=start + 900_000, attributes={
+            **context, "openinference.span.kind": "AGENT",
+            "input.value": f"question {turn}", "output.value": f"answer {turn}",
+            "llm.token_count.total": agent_tokens,  # a run total: must not be counted again
+        }),
+        make_span(trace, span_id(), root, name="llm-1", start=start + 1, end=start + 10,
+                  attributes={**context, "openinference.span.kind": "LLM",
+                              "llm.token_count.prompt": 10, "llm.token_count.completion": 5}),
+        make_span(trace, span_id(), root, name="llm-2", start=start + 20, end=start + 30,
+                  attributes={**context, "openinference.span.kind": "LLM",
+                              "llm.token_count.prompt": 7, "llm.token_count.completion": 3,
+                              "llm.token_count.total": 10}),
+        make_span(trace, span_id(), root, name="tool", start=start + 11, end=start + 19,
+                  status_code=ERROR, attributes={**context, "openinference.span.kind": "TOOL"}),
+    ]
+    return records(spans, "sessions")
+
+
+def test_trace_rollup_counts_llm_tokens_only_and_names_its_root(store: Store) -> None:
+    turn = a_session_turn("s-1", 0)
+    store.write_spans(turn)
+    summary, _ = store.get_trace(turn[0].trace_id)
+    assert (summary.prompt_tokens, summary.completion_tokens, summary.total_tokens) == (
+        17, 8, 25
+    )
+    assert (summary.root_name, summary.root_span_kind, summary.root_span_id) == (
+        "agent", "AGENT", turn[0].span_id
+    )
+    assert (summary.input_preview, summary.output_preview) == ("question 0", "answer 0")
+    assert (summary.session_id, summary.user_id) == ("s-1", "user-7")
+
+
+def test_an_orphan_is_not_the_root(store: Store) -> None:
+    turn = a_session_turn("s-orphan", 0)
+    children = turn[1:]
+    store.write_spans(children)  # the root has not arrived: no root yet
+    assert store.get_trace(turn[0].trace_id)[0].root_span_id is None
+    store.write_spans([turn[0]])
+    assert store.get_trace(turn[0].trace_id)[0].root_name == "agent"
+
+
+def test_session_rollup_is_exact_in_any_order_with_retries(
+    open_store: Callable[[], Store],
+) -> None:
+    import random
+
+    turns = [a_session_turn("conversation", k) for k in range(3)]
+    spans = [r for turn in turns for r in turn]
+    expected = None
+    store = open_store()
+    for seed in range(4):
+        shuffled = spans[:]
+        random.Random(seed).shuffle(shuffled)
+        session_name = f"conversation-{seed}"
+        renamed = [_in_session(r, session_name, seed) for r in shuffled]
+        for start in range(0, len(renamed), 3):
+            store.write_spans(renamed[start : start + 3])
+            store.write_spans(renamed[max(0, start - 2) : start + 1])  # overlapping retries
+        session = store.get_session(store.get_project("sessions"), session_name)
+        got = (
+            session.trace_count, session.error_count, session.prompt_tokens,
+            session.completion_tokens, session.total_tokens, session.first_input,
+            session.last_output, session.user_id, len(session.trace_ids),
+        )
+        expected = expected or got
+        assert got == expected == (3, 3, 51, 24, 75, "question 0", "answer 2", "user-7", 3)
+        for trace in {r.trace_id for r in renamed}:
+            summary, stored_spans = store.get_trace(trace)
+            assert summary.span_count == len(stored_spans) == 4
+            assert summary.total_tokens == 25
+            assert summary.root_name == "agent"
+
+
+def _in_session(record: SpanRecord, session: str, seed: int) -> SpanRecord:
+    """The same span in another session and trace (so each round is a fresh conversation)."""
+    promoted = record.promoted._replace(session_id=session)
+    trace = record.trace_id[:-2] + f"{seed:02x}"
+    return record._replace(trace_id=trace, promoted=promoted)
+
+
+def test_a_session_id_change_moves_the_trace(store: Store) -> None:
+    """A trace's session is the smallest session id among its spans, whatever arrives last."""
+    turn = a_session_turn("b-session", 0)
+    store.write_spans(turn[:2])
+    project = store.get_project("sessions")
+    assert store.get_session(project, "b-session").trace_count == 1
+    late = turn[2]._replace(promoted=turn[2].promoted._replace(session_id="a-session"))
+    store.write_spans([late, *turn[3:]])
+    assert store.get_session(project, "a-session").trace_count == 1
+    with pytest.raises(NotFound):
+        store.get_session(project, "b-session")

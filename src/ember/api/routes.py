@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ember.api.shapes import (
     parse_global_id,
     project_json,
+    session_json,
     span_detail_json,
     span_json,
     trace_json,
@@ -134,6 +135,17 @@ def list_spans(
     return JSONResponse(
         {"data": [span_json(s) for s in page.items], "next_cursor": page.next_cursor}
     )
+
+
+@router.get(
+    "/v1/projects/{project_identifier}/sessions/{session_id}",
+    tags=["sessions"],
+    summary="A session's roll-up and its traces in time order",
+)
+def get_session(request: Request, project_identifier: str, session_id: str) -> JSONResponse:
+    store = _store(request)
+    session = store.get_session(_project(store, project_identifier), session_id)
+    return JSONResponse({"data": session_json(session)})
 
 
 @router.get(

@@ -12,7 +12,14 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from ember.model import OTEL_KIND_NAMES, STATUS_NAMES, Project, StoredSpan, TraceSummary
+from ember.model import (
+    OTEL_KIND_NAMES,
+    STATUS_NAMES,
+    Project,
+    SessionSummary,
+    StoredSpan,
+    TraceSummary,
+)
 
 
 def global_id(kind: str, rowid: int) -> str:
@@ -110,5 +117,41 @@ def trace_json(summary: TraceSummary, spans: list[StoredSpan]) -> dict[str, Any]
         "end_time_unix_nano": summary.end_time,
         "span_count": summary.span_count,
         "error_count": summary.error_count,
+        "token_count": {
+            "prompt": summary.prompt_tokens,
+            "completion": summary.completion_tokens,
+            "total": summary.total_tokens,
+        },
+        "root_span": None if summary.root_span_id is None else {
+            "span_id": summary.root_span_id,
+            "name": summary.root_name,
+            "span_kind": summary.root_span_kind,
+            "input_preview": summary.input_preview,
+            "output_preview": summary.output_preview,
+        },
+        "session_id": summary.session_id,
+        "user_id": summary.user_id,
         "spans": [span_json(span) for span in spans],
+    }
+
+
+def session_json(session: SessionSummary) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "project_name": session.project_name,
+        "start_time": iso(session.start_time),
+        "end_time": iso(session.end_time),
+        "start_time_unix_nano": session.start_time,
+        "end_time_unix_nano": session.end_time,
+        "trace_count": session.trace_count,
+        "error_count": session.error_count,
+        "token_count": {
+            "prompt": session.prompt_tokens,
+            "completion": session.completion_tokens,
+            "total": session.total_tokens,
+        },
+        "first_input": session.first_input,
+        "last_output": session.last_output,
+        "user_id": session.user_id,
+        "trace_ids": session.trace_ids,
     }

@@ -199,7 +199,9 @@ class Normalizer:
             resource=resource,
             scope=scope,
             promoted=promote(
-                {**attributes, **view.derived} if view.derived else attributes, view.span_kind
+                {**attributes, **view.derived} if view.derived else attributes,
+                view.span_kind,
+                root=not parent,
             ),
             derived=view.derived,
             mapping=mapping_report(view),

@@ -50,9 +50,19 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def promote(attributes: Attributes, span_kind: str | None = None) -> Promoted:
+PREVIEW_CHARS = 300
+
+
+def preview(value: Any) -> str | None:
+    """The start of an input or output value, as lists and roll-ups show it."""
+    text = _text(value)
+    return None if text is None else text[:PREVIEW_CHARS]
+
+
+def promote(attributes: Attributes, span_kind: str | None = None, root: bool = False) -> Promoted:
     """Promoted columns from a span's attributes (raw and derived OpenInference keys together);
-    `span_kind` is the kind the semconv view settled on, when it ran."""
+    `span_kind` is the kind the semconv view settled on, when it ran; a `root` span also gets
+    its input and output previews, for its trace."""
     get = attributes.get
     prompt = _count(get("llm.token_count.prompt"))
     completion = _count(get("llm.token_count.completion"))
@@ -68,4 +78,6 @@ def promote(attributes: Attributes, span_kind: str | None = None) -> Promoted:
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total,
+        input_preview=preview(get("input.value")) if root else None,
+        output_preview=preview(get("output.value")) if root else None,
     )

@@ -7,8 +7,9 @@ Writes
 - Idempotent: a span is identified by (trace_id, span_id); a span already stored, in this or an
   earlier batch, is not stored again and does not change roll-ups. The first copy wins.
 - Order-free: children may arrive before parents, in other batches; a trace's first stored span
-  fixes its project; trace roll-ups (span count, error count, start, end) are exact under any
-  arrival order and any number of retries.
+  fixes its project; trace roll-ups (span and error counts, start, end, LLM token sums, root
+  span and its input/output previews, session and user) and session roll-ups are exact under
+  any arrival order and any number of retries.
 - Raises on infrastructure failure (disk full, database gone); the caller turns that into a
   retryable error. Input is validated before it reaches the store.
 
@@ -20,7 +21,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from ember.model import Page, Project, SpanFilter, SpanRecord, StoredSpan, TraceSummary
+from ember.model import (
+    Page,
+    Project,
+    SessionSummary,
+    SpanFilter,
+    SpanRecord,
+    StoredSpan,
+    TraceSummary,
+)
 
 
 class Store(ABC):
@@ -51,6 +60,10 @@ class Store(ABC):
     @abstractmethod
     def get_trace(self, trace_id: str) -> tuple[TraceSummary, list[StoredSpan]]:
         """A trace's roll-up and every stored span of it, by start time; raises NotFound."""
+
+    @abstractmethod
+    def get_session(self, project: Project, session_id: str) -> SessionSummary:
+        """A session's roll-up and its trace ids in time order; raises NotFound."""
 
     @abstractmethod
     def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:

@@ -67,6 +67,48 @@ traces = sa.Table(
     sa.Column("end_time", sa.BigInteger, nullable=False),
     sa.Column("span_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    # Tokens of the trace's LLM spans only: agent and chain spans may carry run totals.
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    # The root: the earliest span without a parent (by start time, then span id).
+    sa.Column("root_span_id", sa.String(16), nullable=True),
+    sa.Column("root_start_time", sa.BigInteger, nullable=True),
+    sa.Column("root_name", sa.String, nullable=True),
+    sa.Column("root_span_kind", sa.String, nullable=True),
+    sa.Column("input_preview", sa.String, nullable=True),
+    sa.Column("output_preview", sa.String, nullable=True),
+    # The smallest session.id / user.id among the trace's spans (order-free by construction).
+    sa.Column("session_id", sa.String, nullable=True),
+    sa.Column("user_id", sa.String, nullable=True),
+    sa.Index(None, "project_id", "start_time"),
+    sa.Index(
+        "ix_traces_session",
+        "project_id",
+        "session_id",
+        "start_time",
+        sqlite_where=sa.text("session_id IS NOT NULL"),
+        postgresql_where=sa.text("session_id IS NOT NULL"),
+    ),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.BigInteger, nullable=False),
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=False),
+    sa.Column("trace_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("first_input", sa.String, nullable=True),
+    sa.Column("last_output", sa.String, nullable=True),
+    sa.Column("user_id", sa.String, nullable=True),
+    sa.UniqueConstraint("project_id", "session_id"),
     sa.Index(None, "project_id", "start_time"),
 )
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
 from ember.errors import BadRequest, NotFound
@@ -29,18 +28,19 @@ from ember.model import (
     Promoted,
     Resource,
     Scope,
+    SessionSummary,
     SpanFilter,
     SpanRecord,
     StoredSpan,
     TraceSummary,
     is_bulky,
 )
-from ember.store import codec
+from ember.store import codec, rollups
 from ember.store.base import Store
-from ember.store.schema import projects, resources, scopes, spans, traces
+from ember.store.dialects import insert_ignore
+from ember.store.schema import projects, resources, scopes, sessions, spans, traces
 
 _CHUNK = 500
-_ERROR = 2
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -49,10 +49,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the engine's dialect."""
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return insert_ignore(engine.dialect.name, table)
 
 
 SPAN_COLUMNS = (
@@ -90,22 +87,6 @@ class SqlStore(Store):
         self._insert_scopes = _insert(writer, scopes)
         self._insert_traces = _insert(writer, traces)
         self._insert_spans_sql = _positional_insert_sql(writer, spans, SPAN_COLUMNS)
-        self._add_rollups = (
-            traces.update()
-            .where(traces.c.id == sa.bindparam("rowid"))
-            .values(
-                span_count=traces.c.span_count + sa.bindparam("n"),
-                error_count=traces.c.error_count + sa.bindparam("errors"),
-                start_time=sa.case(
-                    (traces.c.start_time <= sa.bindparam("first"), traces.c.start_time),
-                    else_=sa.bindparam("first"),
-                ),
-                end_time=sa.case(
-                    (traces.c.end_time >= sa.bindparam("last"), traces.c.end_time),
-                    else_=sa.bindparam("last"),
-                ),
-            )
-        )
 
     # ------------------------------------------------------------------ writes
 
@@ -142,10 +123,13 @@ class SqlStore(Store):
                 for r in batch
             ]
             inserted: int = conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount
+            touched = {trace_rows[r.trace_id][0] for r in batch}
+            sessions_before = rollups.session_keys(conn, touched)
             if inserted == len(rows):
-                self._add_batch_rollups(conn, batch, trace_rows)
+                rollups.add_batch(conn, batch, {t: row[0] for t, row in trace_rows.items()})
             else:
-                self._recompute_rollups(conn, {trace_rows[r.trace_id][0] for r in batch})
+                rollups.recompute(conn, touched)
+            rollups.refresh_sessions(conn, sessions_before | rollups.session_keys(conn, touched))
         return inserted
 
     def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
@@ -243,47 +227,6 @@ class SqlStore(Store):
                 found[row.trace_id] = (row.id, row.project_id)
         return found
 
-    def _add_batch_rollups(
-        self, conn: Connection, batch: list[SpanRecord], trace_rows: dict[str, tuple[int, int]]
-    ) -> None:
-        sums: dict[int, dict[str, int]] = {}
-        for r in batch:
-            rowid = trace_rows[r.trace_id][0]
-            s = sums.get(rowid)
-            if s is None:
-                sums[rowid] = {
-                    "rowid": rowid, "n": 1, "errors": int(r.status_code == _ERROR),
-                    "first": r.start_time, "last": r.end_time,
-                }
-            else:
-                s["n"] += 1
-                s["errors"] += r.status_code == _ERROR
-                s["first"] = min(s["first"], r.start_time)
-                s["last"] = max(s["last"], r.end_time)
-        conn.execute(self._add_rollups, list(sums.values()))
-
-    def _recompute_rollups(self, conn: Connection, trace_rowids: set[int]) -> None:
-        def agg(expr: Any) -> Any:
-            return (
-                sa.select(expr).where(spans.c.trace_rowid == traces.c.id).scalar_subquery()
-            )
-
-        for chunk in _chunks(sorted(trace_rowids)):
-            conn.execute(
-                traces.update()
-                .where(traces.c.id.in_(chunk))
-                .values(
-                    span_count=agg(sa.func.count()),
-                    error_count=agg(
-                        sa.func.coalesce(
-                            sa.func.sum(sa.case((spans.c.status_code == _ERROR, 1), else_=0)), 0
-                        )
-                    ),
-                    start_time=agg(sa.func.min(spans.c.start_time)),
-                    end_time=agg(sa.func.max(spans.c.end_time)),
-                )
-            )
-
     # ------------------------------------------------------------------- reads
 
     def list_projects(self) -> list[Project]:
@@ -338,15 +281,37 @@ class SqlStore(Store):
                 .order_by(spans.c.start_time, spans.c.id)
             ).all()
             items = self._stored_spans(conn, rows)
-        summary = TraceSummary(
-            trace_id=trace.trace_id,
-            project_name=trace.project_name,
-            start_time=trace.start_time,
-            end_time=trace.end_time,
-            span_count=trace.span_count,
-            error_count=trace.error_count,
+        return _trace_summary(trace), items
+
+    def get_session(self, project: Project, session_id: str) -> SessionSummary:
+        with self._readers.connect() as conn:
+            row = conn.execute(
+                sa.select(sessions).where(
+                    sessions.c.project_id == project.id, sessions.c.session_id == session_id
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no session {session_id!r} in project {project.name!r}")
+            trace_ids = conn.execute(
+                sa.select(traces.c.trace_id)
+                .where(traces.c.project_id == project.id, traces.c.session_id == session_id)
+                .order_by(traces.c.start_time, traces.c.trace_id)
+            ).scalars().all()
+        return SessionSummary(
+            session_id=row.session_id,
+            project_name=project.name,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            trace_count=row.trace_count,
+            error_count=row.error_count,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
+            total_tokens=row.total_tokens,
+            first_input=row.first_input,
+            last_output=row.last_output,
+            user_id=row.user_id,
+            trace_ids=list(trace_ids),
         )
-        return summary, items
 
     def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
         query = self._span_select().where(spans.c.span_id == span_id.lower())
@@ -546,6 +511,27 @@ def _stored_span(
             completion_tokens=row.completion_tokens,
             total_tokens=row.total_tokens,
         ),
+    )
+
+
+def _trace_summary(row: Row[Any]) -> TraceSummary:
+    return TraceSummary(
+        trace_id=row.trace_id,
+        project_name=row.project_name,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        span_count=row.span_count,
+        error_count=row.error_count,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        total_tokens=row.total_tokens,
+        root_span_id=row.root_span_id,
+        root_name=row.root_name,
+        root_span_kind=row.root_span_kind,
+        input_preview=row.input_preview,
+        output_preview=row.output_preview,
+        session_id=row.session_id,
+        user_id=row.user_id,
     )
 
 
