@@ -5,9 +5,10 @@ batch size (no per-span round trips):
 1. projects, resources and scopes: in-memory caches; the few misses are inserted set-wise;
 2. traces: new ones inserted (ON CONFLICT DO NOTHING), then all of the batch's looked up;
 3. spans: one executemany INSERT ... ON CONFLICT DO NOTHING;
-4. roll-ups: when every span was new (the usual case) the batch's own sums are added to its
-   traces; when some were duplicates, the touched traces are recomputed from their spans, which
-   is exact because SQLite has a single writer.
+4. roll-ups (store/rollups.py): when every span was new (the usual case) the batch's own
+   contribution is added to its traces; when some were duplicates, the touched traces are
+   recomputed from their spans, which is exact because SQLite has a single writer; then the
+   sessions of the touched traces are recomputed from their traces.
 """
 
 from __future__ import annotations
