@@ -131,8 +131,6 @@ class SpanRecord(NamedTuple):
     # mapping report (dialect, where each derived key came from, keys nobody understood).
     derived: Attributes
     mapping: dict[str, Any] | None
-    # Filled by Store.prepare: the store's encoded columns, computed off the writer thread.
-    encoded: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,7 @@
 """The bounded ingest queue and its group-commit writer thread.
 
 Contract
-- `submit(spans)` encodes the spans (`Store.prepare`) on the caller's thread, then waits until
-  they are committed (durably, per the store contract) and
+- `submit(spans)` waits until the spans are committed (durably, per the store contract) and
   only then returns; a caller acknowledges its client after that, never before.
 - Many requests share one transaction: the writer takes every request waiting (up to
   `batch_max_spans`, lingering up to `max_delay_s` for more while the batch is small) and writes
@@ -77,8 +76,6 @@ class IngestBuffer:
         """Wait until `spans` are committed; return how many were new."""
         if not spans:
             return 0
-        # Encoding happens here, on the caller's thread, so the single writer only writes.
-        spans = self._store.prepare(spans)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         with self._cond:

@@ -34,13 +34,6 @@ from ember.model import (
 
 class Store(ABC):
     @abstractmethod
-    def prepare(self, records: Sequence[SpanRecord]) -> list[SpanRecord]:
-        """Encode what can be encoded before the write: pure, no I/O, safe on any thread.
-
-        The single writer is the one serial step of ingest, so callers run this on their own
-        thread first. `write_spans` takes prepared and unprepared records alike."""
-
-    @abstractmethod
     def write_spans(self, records: Sequence[SpanRecord]) -> int:
         """Store a batch; return how many spans were new."""
 

@@ -91,8 +91,6 @@ class SqlStore(Store):
 
     # ------------------------------------------------------------------ writes
 
-    def prepare(self, records: Sequence[SpanRecord]) -> list[SpanRecord]:
-        return [prepare_record(r) for r in records]
 
     def write_spans(self, records: Sequence[SpanRecord]) -> int:
         unique: dict[tuple[str, str], SpanRecord] = {}
@@ -427,19 +425,11 @@ def encode_columns(r: SpanRecord) -> tuple[str, bytes]:
     )
 
 
-def prepare_record(r: SpanRecord) -> SpanRecord:
-    """The record with its columns encoded, keeping only what the write still needs: the
-    attribute maps, events and links are dropped, so a queued span holds little memory."""
-    return r._replace(
-        encoded=encode_columns(r), attributes={}, bulky_keys=[], events=[], links=[], derived={}
-    )
-
-
 def _span_row(
     r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
 ) -> tuple[Any, ...]:
     """The span's values in SPAN_COLUMNS order."""
-    attributes_json, payload = r.encoded or encode_columns(r)
+    attributes_json, payload = encode_columns(r)
     p = r.promoted
     return (
         trace_row[0],
