@@ -27,6 +27,9 @@ from ember.store.schema import sessions, spans, traces
 _ERROR = 2
 _CHUNK = 500
 
+# A trace as the writer knows it during a batch: (row id, project id, session id before it).
+TraceRow = tuple[int, int, str | None]
+
 
 @dataclass
 class TraceSums:
@@ -172,11 +175,14 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def add_batch(conn: Connection, batch: Sequence[SpanRecord], rowid_of: dict[str, int]) -> None:
-    """Add a batch of spans that were all new to their traces' roll-ups."""
+def add_batch(
+    conn: Connection, batch: Sequence[SpanRecord], trace_rows: dict[str, TraceRow]
+) -> set[tuple[int, str]]:
+    """Add a batch of spans that were all new to their traces' roll-ups; return the (project,
+    session) keys the traces have now (the same rule as the SQL: the smallest id wins)."""
     sums: dict[int, TraceSums] = {}
     for r in batch:
-        rowid = rowid_of[r.trace_id]
+        rowid = trace_rows[r.trace_id][0]
         entry = sums.get(rowid)
         if entry is None:
             entry = sums[rowid] = TraceSums(rowid)
@@ -190,6 +196,13 @@ def add_batch(conn: Connection, batch: Sequence[SpanRecord], rowid_of: dict[str,
             session=p.session_id, user=p.user_id,
         )
     conn.execute(ADD_TO_TRACES, [s.params() for s in sums.values()])
+    keys: set[tuple[int, str]] = set()
+    for rowid, project, before in trace_rows.values():
+        added = sums[rowid].session if rowid in sums else None
+        session = min(s for s in (before, added) if s is not None) if (before or added) else None
+        if session is not None:
+            keys.add((project, session))
+    return keys
 
 
 def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
@@ -240,18 +253,16 @@ def session_keys(conn: Connection, trace_rowids: Iterable[int]) -> set[tuple[int
 
 
 def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
-    """Recompute these sessions from their traces; a session left without traces is removed."""
+    """Recompute these sessions from their traces; a session left without traces is removed.
+
+    One grouped pass over the sessions' traces gives the sums (UPDATE ... FROM); the first
+    input and last output are the two lookups that need an order."""
     if not keys:
         return
     t = traces.alias("t")
     of_session = sa.and_(
         t.c.project_id == sessions.c.project_id, t.c.session_id == sessions.c.session_id
     )
-
-    def over_traces(expr: Any) -> Any:
-        return sa.select(expr).where(of_session).scalar_subquery()
-
-    ordered = sa.select(t.c.input_preview).where(of_session)
     for chunk in _chunks(sorted(keys)):
         conn.execute(
             insert_ignore(conn.dialect.name, sessions),
@@ -260,21 +271,41 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
                 for project, session in chunk
             ],
         )
-        in_chunk = sa.tuple_(sessions.c.project_id, sessions.c.session_id).in_(list(chunk))
+        agg = (
+            sa.select(
+                t.c.project_id,
+                t.c.session_id,
+                sa.func.count().label("trace_count"),
+                sa.func.sum(t.c.error_count).label("error_count"),
+                sa.func.min(t.c.start_time).label("start_time"),
+                sa.func.max(t.c.end_time).label("end_time"),
+                sa.func.sum(t.c.prompt_tokens).label("prompt_tokens"),
+                sa.func.sum(t.c.completion_tokens).label("completion_tokens"),
+                sa.func.sum(t.c.total_tokens).label("total_tokens"),
+                sa.func.min(t.c.user_id).label("user_id"),
+            )
+            .where(sa.tuple_(t.c.project_id, t.c.session_id).in_(list(chunk)))
+            .group_by(t.c.project_id, t.c.session_id)
+            .subquery("agg")
+        )
         conn.execute(
             sessions.update()
-            .where(in_chunk)
+            .where(
+                sessions.c.project_id == agg.c.project_id,
+                sessions.c.session_id == agg.c.session_id,
+            )
             .values(
-                trace_count=over_traces(sa.func.count()),
-                error_count=over_traces(sa.func.coalesce(sa.func.sum(t.c.error_count), 0)),
-                start_time=over_traces(sa.func.coalesce(sa.func.min(t.c.start_time), 0)),
-                end_time=over_traces(sa.func.coalesce(sa.func.max(t.c.end_time), 0)),
-                prompt_tokens=over_traces(sa.func.coalesce(sa.func.sum(t.c.prompt_tokens), 0)),
-                completion_tokens=over_traces(
-                    sa.func.coalesce(sa.func.sum(t.c.completion_tokens), 0)
-                ),
-                total_tokens=over_traces(sa.func.coalesce(sa.func.sum(t.c.total_tokens), 0)),
-                first_input=ordered.order_by(t.c.start_time, t.c.trace_id)
+                trace_count=agg.c.trace_count,
+                error_count=agg.c.error_count,
+                start_time=agg.c.start_time,
+                end_time=agg.c.end_time,
+                prompt_tokens=agg.c.prompt_tokens,
+                completion_tokens=agg.c.completion_tokens,
+                total_tokens=agg.c.total_tokens,
+                user_id=agg.c.user_id,
+                first_input=sa.select(t.c.input_preview)
+                .where(of_session)
+                .order_by(t.c.start_time, t.c.trace_id)
                 .limit(1)
                 .scalar_subquery(),
                 last_output=sa.select(t.c.output_preview)
@@ -282,7 +313,9 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
                 .order_by(t.c.start_time.desc(), t.c.trace_id.desc())
                 .limit(1)
                 .scalar_subquery(),
-                user_id=over_traces(sa.func.min(t.c.user_id)),
             )
         )
-        conn.execute(sessions.delete().where(in_chunk, sessions.c.trace_count == 0))
+        in_chunk = sa.tuple_(sessions.c.project_id, sessions.c.session_id).in_(list(chunk))
+        conn.execute(
+            sessions.delete().where(in_chunk, ~sa.exists(sa.select(t.c.id).where(of_session)))
+        )

@@ -39,6 +39,7 @@ from ember.model import (
 from ember.store import codec, rollups
 from ember.store.base import Store
 from ember.store.dialects import insert_ignore
+from ember.store.rollups import TraceRow
 from ember.store.schema import projects, resources, scopes, sessions, spans, traces
 
 _CHUNK = 500
@@ -122,13 +123,14 @@ class SqlStore(Store):
                 for r in batch
             ]
             inserted: int = conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount
-            touched = {trace_rows[r.trace_id][0] for r in batch}
-            sessions_before = rollups.session_keys(conn, touched)
+            touched = {row[0] for row in trace_rows.values()}
+            sessions_before = {(row[1], row[2]) for row in trace_rows.values() if row[2]}
             if inserted == len(rows):
-                rollups.add_batch(conn, batch, {t: row[0] for t, row in trace_rows.items()})
+                sessions_after = rollups.add_batch(conn, batch, trace_rows)
             else:
                 rollups.recompute(conn, touched)
-            rollups.refresh_sessions(conn, sessions_before | rollups.session_keys(conn, touched))
+                sessions_after = rollups.session_keys(conn, touched)
+            rollups.refresh_sessions(conn, sessions_before | sessions_after)
         return inserted
 
     def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
@@ -182,8 +184,8 @@ class SqlStore(Store):
 
     def _ensure_traces(
         self, conn: Connection, batch: list[SpanRecord]
-    ) -> dict[str, tuple[int, int]]:
-        """trace_id -> (trace row id, project id).
+    ) -> dict[str, TraceRow]:
+        """trace_id -> (trace row id, project id, session id before this batch).
 
         A new trace takes its first span's project; projects are created only for new traces,
         so a span that joins an existing trace of another project leaves no empty project."""
@@ -215,15 +217,15 @@ class SqlStore(Store):
         return found
 
     @staticmethod
-    def _trace_rows(conn: Connection, trace_ids: list[str]) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
+    def _trace_rows(conn: Connection, trace_ids: list[str]) -> dict[str, TraceRow]:
+        found: dict[str, TraceRow] = {}
         for chunk in _chunks(trace_ids):
             for row in conn.execute(
-                sa.select(traces.c.id, traces.c.trace_id, traces.c.project_id).where(
-                    traces.c.trace_id.in_(chunk)
-                )
+                sa.select(
+                    traces.c.id, traces.c.trace_id, traces.c.project_id, traces.c.session_id
+                ).where(traces.c.trace_id.in_(chunk))
             ):
-                found[row.trace_id] = (row.id, row.project_id)
+                found[row.trace_id] = (row.id, row.project_id, row.session_id)
         return found
 
     # ------------------------------------------------------------------- reads
@@ -426,7 +428,7 @@ def encode_columns(r: SpanRecord) -> tuple[str, bytes]:
 
 
 def _span_row(
-    r: SpanRecord, trace_row: tuple[int, int], resource_id: int, scope_id: int
+    r: SpanRecord, trace_row: TraceRow, resource_id: int, scope_id: int
 ) -> tuple[Any, ...]:
     """The span's values in SPAN_COLUMNS order."""
     attributes_json, payload = encode_columns(r)
