@@ -44,13 +44,17 @@ def create_engines(url: str, synchronous: str = "FULL") -> tuple[Engine, Engine]
         raise SettingsError("an in-memory SQLite database cannot be shared; give a file path")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = sa.create_engine(url, pool_size=1, max_overflow=0)
-    readers = sa.create_engine(url, pool_size=8, max_overflow=8)
-    _configure_sqlite(writer, synchronous, begin="BEGIN IMMEDIATE", query_only=False)
-    _configure_sqlite(readers, synchronous, begin="BEGIN", query_only=True)
+    readers = sa.create_engine(url, pool_size=4, max_overflow=4)
+    # Page caches are per connection: the writer's is large (its index pages are hot), the
+    # readers' small, so memory stays bounded (64 + 8 x 16 MiB at most) however many reads run.
+    _configure_sqlite(writer, synchronous, "BEGIN IMMEDIATE", query_only=False, cache_mib=64)
+    _configure_sqlite(readers, synchronous, "BEGIN", query_only=True, cache_mib=16)
     return writer, readers
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, begin: str, query_only: bool) -> None:
+def _configure_sqlite(
+    engine: Engine, synchronous: str, begin: str, *, query_only: bool, cache_mib: int
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -58,7 +62,7 @@ def _configure_sqlite(engine: Engine, synchronous: str, begin: str, query_only: 
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         if query_only:
             cursor.execute("PRAGMA query_only=1")
