@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from ember.ingest.normalize import Normalizer
 from ember.semconv.view import MappingEntry, View, openinference_view
+from tests.helpers import key_value
 
 # SEMCONV 3.5 example input messages.
 EXAMPLE_MESSAGES: list[dict[str, Any]] = [
@@ -130,33 +130,13 @@ def test_structured_messages_equal_json_messages() -> None:
     assert json.loads(as_structured["input.value"]) == EXAMPLE_MESSAGES
 
 
-def _any_value(value: Any, out: AnyValue) -> None:
-    if isinstance(value, bool):
-        out.bool_value = value
-    elif isinstance(value, int):
-        out.int_value = value
-    elif isinstance(value, float):
-        out.double_value = value
-    elif isinstance(value, str):
-        out.string_value = value
-    elif isinstance(value, dict):
-        out.kvlist_value.SetInParent()
-        for key, item in value.items():
-            _any_value(item, out.kvlist_value.values.add(key=key).value)
-    elif isinstance(value, list):
-        out.array_value.SetInParent()
-        for item in value:
-            _any_value(item, out.array_value.values.add())
-
-
 def test_structured_messages_through_otlp_decoding() -> None:
     """The same structured value (array of kvlists) after a real protobuf round trip."""
     attributes = {**CHAT, "gen_ai.input.messages": EXAMPLE_MESSAGES}
     request = ExportTraceServiceRequest()
     span = request.resource_spans.add().scope_spans.add().spans.add(
         trace_id=bytes(range(1, 17)), span_id=bytes(range(1, 9)), name="chat gpt-4o")
-    for key, value in attributes.items():
-        _any_value(value, span.attributes.add(key=key).value)
+    span.attributes.extend(key_value(key, value) for key, value in attributes.items())
     request = ExportTraceServiceRequest.FromString(request.SerializeToString())
     record = Normalizer(4 * 1024 * 1024, 32).normalize(request).spans[0]
     assert isinstance(record.attributes["gen_ai.input.messages"], list)
