@@ -141,11 +141,4 @@ spans = sa.Table(
     sa.Index(None, "trace_rowid", "span_id", unique=True),
     sa.Index(None, "project_id", "start_time"),
     sa.Index(None, "span_id"),
-    sa.Index(
-        "ix_spans_session",
-        "project_id",
-        "session_id",
-        sqlite_where=sa.text("session_id IS NOT NULL"),
-        postgresql_where=sa.text("session_id IS NOT NULL"),
-    ),
 )

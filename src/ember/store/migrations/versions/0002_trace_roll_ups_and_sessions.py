@@ -53,8 +53,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('user_id', sa.String(), nullable=True))
         batch_op.create_index('ix_traces_session', ['project_id', 'session_id', 'start_time'], unique=False, sqlite_where=sa.text('session_id IS NOT NULL'), postgresql_where=sa.text('session_id IS NOT NULL'))
 
+    # Sessions are found through their traces now; the span-level index only cost inserts.
+    with op.batch_alter_table('spans', schema=None) as batch_op:
+        batch_op.drop_index('ix_spans_session')
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('spans', schema=None) as batch_op:
+        batch_op.create_index('ix_spans_session', ['project_id', 'session_id'], unique=False, sqlite_where=sa.text('session_id IS NOT NULL'), postgresql_where=sa.text('session_id IS NOT NULL'))
+
     with op.batch_alter_table('traces', schema=None) as batch_op:
         batch_op.drop_index('ix_traces_session', sqlite_where=sa.text('session_id IS NOT NULL'), postgresql_where=sa.text('session_id IS NOT NULL'))
         batch_op.drop_column('user_id')
