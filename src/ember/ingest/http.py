@@ -35,8 +35,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _wants_json(request: Request) -> bool:
-    bare = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    return bare == otlp.JSON
+    return otlp.bare_media_type(request.headers.get("content-type")) == otlp.JSON
 
 
 def _encode(message: object, as_json: bool) -> Response:

@@ -30,9 +30,14 @@ ENCODINGS = ("identity", "gzip", "deflate")
 PROTOBUF_MAX_DEPTH = 100
 
 
+def bare_media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` -> `application/json`."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def media_type(content_type: str | None) -> str:
     """The bare media type of a Content-Type header, or 415 if we do not accept it."""
-    bare = (content_type or "").split(";", 1)[0].strip().lower()
+    bare = bare_media_type(content_type)
     if bare not in MEDIA_TYPES:
         shown = bare or "(none)"
         raise UnsupportedMediaType(

@@ -112,6 +112,13 @@ def decode_payload(blob: bytes) -> dict[str, Any]:
     return document
 
 
+def join_attributes(attributes_json: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A span's whole attribute map: the queryable column and the payload's bulky values."""
+    attributes: dict[str, Any] = orjson.loads(attributes_json)
+    attributes.update(payload.get("a", {}))
+    return attributes
+
+
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 

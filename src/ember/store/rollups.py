@@ -18,14 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ember.model import SpanRecord
+from ember.model import STATUS_CODES, SpanRecord
 from ember.semconv.promote import preview
 from ember.store import codec
-from ember.store.dialects import insert_ignore
+from ember.store.dialects import chunks, insert_ignore
 from ember.store.schema import sessions, spans, traces
 
-_ERROR = 2
-_CHUNK = 500
+_ERROR = STATUS_CODES["ERROR"]
 
 # A trace as the writer knows it during a batch: (row id, project id, session id before it).
 TraceRow = tuple[int, int, str | None]
@@ -170,11 +169,6 @@ SET_TRACES = (
 )
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def add_batch(
     conn: Connection, batch: Sequence[SpanRecord], trace_rows: dict[str, TraceRow]
 ) -> set[tuple[int, str]]:
@@ -207,7 +201,7 @@ def add_batch(
 
 def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
     """Set the roll-ups of these traces from their stored spans."""
-    for chunk in _chunks(sorted(trace_rowids)):
+    for chunk in chunks(sorted(trace_rowids)):
         sums = {rowid: TraceSums(rowid) for rowid in chunk}
         rows = conn.execute(
             sa.select(
@@ -223,8 +217,9 @@ def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
         for row in rows:
             root = None
             if row.parent_id is None:
-                attributes = codec.loads(row.attributes)
-                attributes.update(codec.decode_payload(row.payload).get("a", {}))
+                attributes = codec.join_attributes(
+                    row.attributes, codec.decode_payload(row.payload)
+                )
                 root = (
                     row.start_time, row.span_id, row.name, row.span_kind,
                     preview(attributes.get("input.value")),
@@ -242,7 +237,7 @@ def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
 def session_keys(conn: Connection, trace_rowids: Iterable[int]) -> set[tuple[int, str]]:
     """(project id, session id) of these traces, where they have one."""
     keys: set[tuple[int, str]] = set()
-    for chunk in _chunks(sorted(trace_rowids)):
+    for chunk in chunks(sorted(trace_rowids)):
         for row in conn.execute(
             sa.select(traces.c.project_id, traces.c.session_id).where(
                 traces.c.id.in_(chunk), traces.c.session_id.is_not(None)
@@ -263,7 +258,7 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
     of_session = sa.and_(
         t.c.project_id == sessions.c.project_id, t.c.session_id == sessions.c.session_id
     )
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         conn.execute(
             insert_ignore(conn.dialect.name, sessions),
             [

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,16 +38,9 @@ from ember.model import (
 )
 from ember.store import codec, rollups
 from ember.store.base import Store
-from ember.store.dialects import insert_ignore
+from ember.store.dialects import chunks, insert_ignore
 from ember.store.rollups import TraceRow
 from ember.store.schema import projects, resources, scopes, sessions, spans, traces
-
-_CHUNK = 500
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
@@ -175,7 +168,7 @@ class SqlStore(Store):
         conn: Connection, table: sa.Table, fingerprints: list[str]
     ) -> dict[str, int]:
         found: dict[str, int] = {}
-        for chunk in _chunks(fingerprints):
+        for chunk in chunks(fingerprints):
             for row in conn.execute(
                 sa.select(table.c.id, table.c.fingerprint).where(table.c.fingerprint.in_(chunk))
             ):
@@ -219,7 +212,7 @@ class SqlStore(Store):
     @staticmethod
     def _trace_rows(conn: Connection, trace_ids: list[str]) -> dict[str, TraceRow]:
         found: dict[str, TraceRow] = {}
-        for chunk in _chunks(trace_ids):
+        for chunk in chunks(trace_ids):
             for row in conn.execute(
                 sa.select(
                     traces.c.id, traces.c.trace_id, traces.c.project_id, traces.c.session_id
@@ -358,7 +351,7 @@ class SqlStore(Store):
     def _load_origins(self, conn: Connection, resource_ids: set[int], scope_ids: set[int]) -> None:
         """Resources and scopes never change once written, so they are cached for good."""
         missing = [i for i in resource_ids if i not in self._resource_cache]
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             for row in conn.execute(sa.select(resources).where(resources.c.id.in_(chunk))):
                 self._resource_cache[row.id] = {
                     "attributes": codec.loads(row.attributes),
@@ -367,7 +360,7 @@ class SqlStore(Store):
                     "dropped_attributes_count": row.dropped_attributes_count,
                 }
         missing = [i for i in scope_ids if i not in self._scope_cache]
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             for row in conn.execute(sa.select(scopes).where(scopes.c.id.in_(chunk))):
                 self._scope_cache[row.id] = {
                     "name": row.name,
@@ -463,8 +456,7 @@ def _stored_span(
     row: Row[Any], resource_cache: dict[int, dict[str, Any]], scope_cache: dict[int, dict[str, Any]]
 ) -> StoredSpan:
     payload = codec.decode_payload(row.payload)
-    attributes = codec.loads(row.attributes)
-    attributes.update(payload.get("a", {}))
+    attributes = codec.join_attributes(row.attributes, payload)
     extra = payload.get("o", {})
     derived_keys = extra.get("derived_keys", ())
     return StoredSpan(
