@@ -13,7 +13,7 @@ What JSON cannot say is recorded beside them, so nothing sent is lost:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
 Attributes = dict[str, Any]
@@ -237,4 +237,3 @@ class SpanFilter:
     roots_only: bool = False
     start_time_from: int | None = None
     start_time_to: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

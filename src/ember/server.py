@@ -93,9 +93,6 @@ class EmberServer:
             database=database_display(s.resolved_database_url),
         )
 
-    def request_stop(self) -> None:
-        self._stop.set()
-
     async def serve(
         self,
         on_ready: Callable[[Endpoints], None] | None = None,
