@@ -274,3 +274,10 @@ def assert_serving(url: str) -> None:
     trace_json = httpx.get(f"{url}/v1/traces/{trace.hex()}", timeout=10).json()["data"]
     assert [s["context"]["span_id"] for s in trace_json["spans"]] == [span.hex()]
     assert trace_json["project_name"] == project
+
+
+def raw_attributes(span: Mapping[str, Any]) -> dict[str, Any]:
+    """A span's attributes as the API returns them, without the keys Ember derived (the view's
+    OpenInference keys and cost), i.e. exactly what was sent."""
+    derived = set(span.get("derived_attributes", ()))
+    return {k: v for k, v in span["attributes"].items() if k not in derived}

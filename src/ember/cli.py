@@ -32,19 +32,21 @@ def main() -> None:
 @click.option("--grpc-port", type=int, help="OTLP/gRPC port [EMBER_GRPC_PORT, default 4317].")
 @click.option("--working-dir", help="Data folder [EMBER_WORKING_DIR, default ~/.ember].")
 @click.option("--database-url", help="Database URL [EMBER_DATABASE_URL].")
+@click.option("--prices-file", help="Extra LLM prices, TOML or JSON [EMBER_PRICES_FILE].")
 def serve(
     host: str | None,
     port: int | None,
     grpc_port: int | None,
     working_dir: str | None,
     database_url: str | None,
+    prices_file: str | None,
 ) -> None:
     """Run the server: UI, REST API and OTLP over HTTP and gRPC."""
     from ember.server import Endpoints, run
 
     settings = _settings(
         host=host, port=port, grpc_port=grpc_port, working_dir=working_dir,
-        database_url=database_url,
+        database_url=database_url, prices_file=prices_file,
     )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -54,7 +56,7 @@ def serve(
     def on_ready(endpoints: Endpoints) -> None:
         click.echo(f"Ember {__version__} is running.")
         click.echo(f"  UI and REST API:  {endpoints.http}")
-        click.echo(f"  OTLP/HTTP:        {endpoints.http}/v1/traces")
+        click.echo(f"  OTLP/HTTP:        {endpoints.http}/v1/traces and /v1/logs")
         click.echo(f"  OTLP/gRPC:        {endpoints.grpc}")
         click.echo(f"  Data:             {endpoints.database}")
         click.echo("Press Ctrl+C to stop.", nl=True)

@@ -24,12 +24,25 @@ class Metrics:
             "ember_spans_rejected", "Spans refused, by reason.",
             ["reason"], registry=self.registry,
         )
+        self.logs_received = Counter(
+            "ember_log_records_received", "Log records decoded from OTLP requests.",
+            ["transport"], registry=self.registry,
+        )
+        self.logs_stored = Counter(
+            "ember_log_records_stored", "Log records newly committed to the database.",
+            registry=self.registry,
+        )
+        self.logs_rejected = Counter(
+            "ember_log_records_rejected", "Log records refused (not tied to a span, bad ids).",
+            registry=self.registry,
+        )
         self.requests_rejected = Counter(
             "ember_otlp_requests_rejected", "OTLP requests refused as a whole, by reason.",
             ["reason"], registry=self.registry,
         )
         self.queue_spans = Gauge(
-            "ember_ingest_queue_spans", "Spans waiting for the writer.", registry=self.registry
+            "ember_ingest_queue_spans", "Spans and log records waiting for the writer.",
+            registry=self.registry,
         )
         self.batch_commit_seconds = Histogram(
             "ember_batch_commit_seconds", "Time to write and commit one batch.",

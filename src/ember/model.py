@@ -93,6 +93,8 @@ class Promoted(NamedTuple):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
+    # Cost in pico-dollars (1e-12 USD; see ember.cost), None when the span has none.
+    cost: int | None = None
     # Only for root spans (no parent), for their trace's roll-up; not span columns.
     input_preview: str | None = None
     output_preview: str | None = None
@@ -131,6 +133,56 @@ class SpanRecord(NamedTuple):
     # mapping report (dialect, where each derived key came from, keys nobody understood).
     derived: Attributes
     mapping: dict[str, Any] | None
+    # Where the span's cost came from, or why it has none (`SpanCost.summary()`); None when
+    # cost does not apply to the span.
+    cost_summary: dict[str, Any] | None = None
+
+
+class LogRecord(NamedTuple):
+    """One OTLP log record tied to a span (GenAI instrumentations send message content this
+    way). Ids are lowercase hex. `fingerprint` identifies the record for idempotent retries."""
+
+    trace_id: str
+    span_id: str
+    time_unix_nano: int
+    observed_time_unix_nano: int
+    event_name: str
+    severity_number: int
+    severity_text: str
+    body: Any
+    attributes: Attributes
+    attribute_types: dict[str, Any]
+    truncated: dict[str, int]
+    dropped_attributes_count: int
+    flags: int
+    resource: Resource
+    scope: Scope
+    fingerprint: str
+
+    def document(self) -> dict[str, Any]:
+        """The record as stored and shown, shaped like a span event (`name`, `time_unix_nano`,
+        `attributes`) with the log fields beside: the semconv view reads it as one."""
+        out: dict[str, Any] = {
+            "name": self.event_name,
+            "time_unix_nano": self.time_unix_nano,
+            "attributes": self.attributes,
+            "body": self.body,
+        }
+        if self.observed_time_unix_nano:
+            out["observed_time_unix_nano"] = self.observed_time_unix_nano
+        if self.severity_number:
+            out["severity_number"] = self.severity_number
+        if self.severity_text:
+            out["severity_text"] = self.severity_text
+        if self.attribute_types:
+            out["attribute_types"] = self.attribute_types
+        if self.truncated:
+            out["truncated"] = self.truncated
+        if self.dropped_attributes_count:
+            out["dropped_attributes_count"] = self.dropped_attributes_count
+        if self.flags:
+            out["flags"] = self.flags
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +222,9 @@ class StoredSpan:
     promoted: Promoted
     derived: Attributes
     mapping: dict[str, Any] | None
+    cost_summary: dict[str, Any] | None = None
+    # The log records tied to this span (`LogRecord.document()`), by time.
+    logs: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +248,10 @@ class TraceSummary:
     output_preview: str | None = None
     session_id: str | None = None
     user_id: str | None = None
+    # Pico-dollars over the trace's LLM and EMBEDDING spans; `unpriced_spans` counts those of
+    # them that used tokens but have no cost (their model has no price).
+    cost: int = 0
+    unpriced_spans: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +272,8 @@ class SessionSummary:
     last_output: str | None
     user_id: str | None
     trace_ids: list[str]
+    cost: int = 0
+    unpriced_spans: int = 0
 
 
 T = TypeVar("T")

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import uvicorn
 
 from ember.api.app import create_app
+from ember.cost.table import load_prices
 from ember.ingest.buffer import IngestBuffer
+from ember.ingest.derive import SpanDeriver
 from ember.ingest.grpc import create_grpc_server
 from ember.ingest.normalize import Normalizer
 from ember.ingest.service import IngestService
@@ -63,11 +65,13 @@ class EmberServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.working_path.mkdir(parents=True, exist_ok=True)
+        # Read before the database is touched, so a bad price file stops start-up at once.
+        deriver = SpanDeriver(load_prices(settings.prices_file))
         writer, readers = create_engines(
             settings.resolved_database_url, settings.sqlite_synchronous
         )
         migrate.upgrade(writer)
-        self.store = SqlStore(writer, readers)
+        self.store = SqlStore(writer, readers, deriver)
         self.metrics = Metrics()
         self.buffer = IngestBuffer(
             self.store,
@@ -77,7 +81,9 @@ class EmberServer:
             max_delay_s=settings.batch_max_delay_ms / 1000,
         )
         self.ingest = IngestService(
-            Normalizer(settings.max_attribute_value_bytes, settings.max_attribute_depth),
+            Normalizer(
+                settings.max_attribute_value_bytes, settings.max_attribute_depth, deriver
+            ),
             self.buffer,
             self.metrics,
         )

@@ -104,6 +104,11 @@ SETTINGS: tuple[Setting, ...] = (
         "sqlite_synchronous", "EMBER_SQLITE_SYNCHRONOUS", "FULL", _synchronous,
         "SQLite synchronous pragma. FULL makes every acknowledged batch survive power loss.",
     ),
+    Setting(
+        "prices_file", "EMBER_PRICES_FILE", "", str,
+        "TOML or JSON price table whose models are added to (or replace) Ember's bundled LLM "
+        "prices; see docs/cost.md. Prices apply to spans as they arrive.",
+    ),
     Setting("log_level", "EMBER_LOG_LEVEL", "info", _log_level, "Server log level."),
 )
 
@@ -122,6 +127,7 @@ class Settings:
     batch_max_spans: int
     batch_max_delay_ms: float
     sqlite_synchronous: str
+    prices_file: str
     log_level: str
 
     @property

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from tests.conftest import EmberProcess
+from tests.helpers import raw_attributes
 
 ATTRIBUTES: dict[str, Any] = {
     "openinference.span.kind": "llm",
@@ -96,7 +97,7 @@ def _assert_same(sent: list[ReadableSpan], stored: list[dict[str, Any]], project
         expected_attributes = {
             k: list(v) if isinstance(v, tuple) else v for k, v in span.attributes.items()
         }
-        assert got["attributes"] == expected_attributes
+        assert raw_attributes(got) == expected_attributes
         for key, value in expected_attributes.items():
             assert type(got["attributes"][key]) is type(value), key
         assert len(got["events"]) == len(span.events)

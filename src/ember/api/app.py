@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ember import __version__
 from ember.api.routes import JSONResponse, error_response, router
 from ember.errors import EmberError
-from ember.ingest.http import export_traces
+from ember.ingest.http import export_logs, export_traces
 from ember.ingest.service import IngestService
 from ember.metrics import Metrics
 from ember.settings import Settings
@@ -39,6 +39,7 @@ def create_app(
     app.add_route(
         "/v1/traces", export_traces, methods=["POST"], include_in_schema=False
     )
+    app.add_route("/v1/logs", export_logs, methods=["POST"], include_in_schema=False)
 
     @app.exception_handler(EmberError)
     async def _ember_error(_request: Request, error: EmberError) -> Response:

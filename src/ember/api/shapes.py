@@ -12,6 +12,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from ember.cost.compute import usd
 from ember.model import (
     OTEL_KIND_NAMES,
     STATUS_NAMES,
@@ -82,6 +83,14 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         "resource": span.resource,
         "scope": span.scope,
     }
+    out["cost"] = span_cost_json(span)
+    exception = exception_json(span.events)
+    if exception is not None:
+        out["exception"] = exception
+    if span.logs is not None:
+        out["logs"] = [
+            {**log, "timestamp": iso(log["time_unix_nano"])} for log in span.logs
+        ]
     if span.derived:
         out["derived_attributes"] = sorted(span.derived)
     if span.attribute_types:
@@ -97,6 +106,30 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         if value:
             out[name] = value
     return out
+
+
+def span_cost_json(span: StoredSpan) -> dict[str, Any] | None:
+    """The span's cost in USD with where it came from (`reported` by the provider or the
+    `price_table`), or null with a note saying why there is none; null when cost does not
+    apply (not a model call)."""
+    if span.cost_summary is None and span.promoted.cost is None:
+        return None
+    cost = span.promoted.cost
+    return {"total": None if cost is None else usd(cost), **(span.cost_summary or {})}
+
+
+def exception_json(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The last `exception` event's type, message and stack trace."""
+    for event in reversed(events):
+        if event.get("name") == "exception":
+            attributes = event.get("attributes") or {}
+            return {
+                "type": attributes.get("exception.type"),
+                "message": attributes.get("exception.message"),
+                "stacktrace": attributes.get("exception.stacktrace"),
+                "escaped": attributes.get("exception.escaped"),
+            }
+    return None
 
 
 def span_detail_json(span: StoredSpan) -> dict[str, Any]:
@@ -129,6 +162,7 @@ def trace_json(summary: TraceSummary, spans: list[StoredSpan]) -> dict[str, Any]
             "input_preview": summary.input_preview,
             "output_preview": summary.output_preview,
         },
+        "cost": {"total": usd(summary.cost), "unpriced_spans": summary.unpriced_spans},
         "session_id": summary.session_id,
         "user_id": summary.user_id,
         "spans": [span_json(span) for span in spans],
@@ -150,6 +184,7 @@ def session_json(session: SessionSummary) -> dict[str, Any]:
             "completion": session.completion_tokens,
             "total": session.total_tokens,
         },
+        "cost": {"total": usd(session.cost), "unpriced_spans": session.unpriced_spans},
         "first_input": session.first_input,
         "last_output": session.last_output,
         "user_id": session.user_id,

@@ -81,6 +81,16 @@ class AttributeConverter:
                 bulky.append(key)
         return out
 
+    def convert_value(
+        self, key: str, value: Any, types: dict[str, Any], truncated: dict[str, int]
+    ) -> Any:
+        """One AnyValue (a log record's body), recorded under `key` in `types`/`truncated`."""
+        special: list[bool] = [False]
+        out = self._nested(key, value, 1, special, truncated)
+        if special[0]:
+            types[key] = self.otlp_json_value(value)
+        return out
+
     def _cut_text(self, key: str, text: str, truncated: dict[str, int]) -> str:
         encoded = text.encode("utf-8", "surrogatepass")
         if len(encoded) <= self.max_value_bytes:

@@ -1,14 +1,17 @@
 """The bounded ingest queue and its group-commit writer thread.
 
 Contract
-- `submit(spans)` waits until the spans are committed (durably, per the store contract) and
-  only then returns; a caller acknowledges its client after that, never before.
+- `submit(spans)` (and `submit_logs(logs)`) waits until the records are committed (durably,
+  per the store contract) and only then returns; a caller acknowledges its client after that,
+  never before.
 - Many requests share one transaction: the writer takes every request waiting (up to
   `batch_max_spans`, lingering up to `max_delay_s` for more while the batch is small) and writes
-  them with one `Store.write_spans` call.
-- Bounded: at most `capacity` spans wait. Beyond that `submit` raises `QueueFull` at once, which
-  transports turn into 503 / UNAVAILABLE so exporters back off and retry. A single request larger
-  than the capacity is still admitted when the queue is empty, so it can never be starved.
+  them with one `Store.write_spans` call (and one `Store.write_logs` call for the log records
+  among them, after the spans).
+- Bounded: at most `capacity` records (spans and log records) wait. Beyond that `submit` raises
+  `QueueFull` at once, which transports turn into 503 / UNAVAILABLE so exporters back off and
+  retry. A single request larger than the capacity is still admitted when the queue is empty,
+  so it can never be starved.
 - If a shared batch fails, each request in it is retried alone, so one bad request cannot fail
   its neighbours; a request that fails alone gets `StoreUnavailable` (retryable).
 - `close()` stops taking requests, writes everything already queued, then stops the thread.
@@ -26,10 +29,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from ember.errors import QueueFull, StoreUnavailable
 from ember.metrics import Metrics
-from ember.model import SpanRecord
+from ember.model import LogRecord, SpanRecord
 from ember.store.base import Store
 
 log = logging.getLogger("ember.ingest")
@@ -37,7 +41,8 @@ log = logging.getLogger("ember.ingest")
 
 @dataclass
 class _Pending:
-    spans: Sequence[SpanRecord]
+    records: Sequence[Any]  # SpanRecords or LogRecords, as `kind` says
+    kind: Literal["spans", "logs"]
     future: asyncio.Future[int]
     loop: asyncio.AbstractEventLoop
 
@@ -73,20 +78,28 @@ class IngestBuffer:
         return self._queued_spans >= self._capacity
 
     async def submit(self, spans: Sequence[SpanRecord]) -> int:
-        """Wait until `spans` are committed; return how many were new."""
-        if not spans:
+        """Wait until `spans` are committed."""
+        return await self._submit(spans, "spans")
+
+    async def submit_logs(self, logs: Sequence[LogRecord]) -> int:
+        """Wait until the log records are committed."""
+        return await self._submit(logs, "logs")
+
+    async def _submit(self, records: Sequence[Any], kind: Literal["spans", "logs"]) -> int:
+        if not records:
             return 0
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         with self._cond:
             if self._closing:
                 raise StoreUnavailable("the server is shutting down")
-            if self._queued_spans and self._queued_spans + len(spans) > self._capacity:
+            if self._queued_spans and self._queued_spans + len(records) > self._capacity:
                 raise QueueFull(
-                    f"the ingest queue is full ({self._queued_spans} spans waiting); retry later"
+                    f"the ingest queue is full ({self._queued_spans} records waiting); "
+                    "retry later"
                 )
-            self._queue.append(_Pending(spans, future, loop))
-            self._queued_spans += len(spans)
+            self._queue.append(_Pending(records, kind, future, loop))
+            self._queued_spans += len(records)
             self._metrics.queue_spans.set(self._queued_spans)
             self._cond.notify()
         # Shielded: a client that hangs up must not cancel the wait of the batch it rides in.
@@ -117,11 +130,11 @@ class IngestBuffer:
             batch: list[_Pending] = []
             taken = 0
             while self._queue and (
-                not batch or taken + len(self._queue[0].spans) <= self._batch_max
+                not batch or taken + len(self._queue[0].records) <= self._batch_max
             ):
                 item = self._queue.popleft()
                 batch.append(item)
-                taken += len(item.spans)
+                taken += len(item.records)
             return batch
 
     def _run(self) -> None:
@@ -133,29 +146,44 @@ class IngestBuffer:
                 self._write(batch)
             finally:
                 with self._cond:
-                    self._queued_spans -= sum(len(p.spans) for p in batch)
+                    self._queued_spans -= sum(len(p.records) for p in batch)
                     self._metrics.queue_spans.set(self._queued_spans)
 
     def _write(self, batch: list[_Pending]) -> None:
-        spans = [span for pending in batch for span in pending.spans]
+        # Spans first: log records that arrive with their spans then attach in one pass.
+        for kind in ("spans", "logs"):
+            group = [pending for pending in batch if pending.kind == kind]
+            if group:
+                self._write_group(group)
+
+    def _write_group(self, batch: list[_Pending]) -> None:
+        kind = batch[0].kind
+        records = [record for pending in batch for record in pending.records]
         started = time.perf_counter()
         try:
-            stored = self._store.write_spans(spans)
+            if kind == "spans":
+                stored = self._store.write_spans(records)
+            else:
+                stored = self._store.write_logs(records)
         except Exception:
             if len(batch) == 1:
-                log.exception("could not store a batch of %d spans", len(spans))
-                _fail(batch[0], StoreUnavailable("the database could not store the spans"))
+                log.exception("could not store a batch of %d %s", len(records), kind)
+                _fail(batch[0], StoreUnavailable(f"the database could not store the {kind}"))
                 return
             for pending in batch:
-                self._write([pending])
+                self._write_group([pending])
             return
-        self._metrics.batch_commit_seconds.observe(time.perf_counter() - started)
-        self._metrics.batch_spans.observe(len(spans))
-        self._metrics.spans_stored.inc(stored)
-        self._metrics.spans_duplicate.inc(len(spans) - stored)
+        if kind == "spans":
+            self._metrics.batch_commit_seconds.observe(time.perf_counter() - started)
+            self._metrics.batch_spans.observe(len(records))
+            self._metrics.spans_stored.inc(stored)
+            self._metrics.spans_duplicate.inc(len(records) - stored)
+        else:
+            self._metrics.logs_stored.inc(stored)
         for pending in batch:
-            # Per request: how many of its spans were new is not tracked, only that all are stored.
-            _resolve(pending, len(pending.spans))
+            # Per request: how many of its records were new is not tracked, only that all are
+            # stored.
+            _resolve(pending, len(pending.records))
 
 
 def _resolve(pending: _Pending, value: int) -> None:

@@ -1,21 +1,24 @@
-"""OTLP/HTTP: `POST /v1/traces`, a thin layer over `IngestService`.
+"""OTLP/HTTP: `POST /v1/traces` and `POST /v1/logs`, a thin layer over `IngestService`.
 
-Responses follow the OTLP/HTTP spec: the ExportTraceServiceResponse (with partial_success when
-spans were rejected) on success, a google.rpc.Status on failure, each encoded like the request
+Responses follow the OTLP/HTTP spec: the Export*ServiceResponse (with partial_success when
+items were rejected) on success, a google.rpc.Status on failure, each encoded like the request
 (protobuf or JSON). 503 carries Retry-After.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import json_format
 from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ember.errors import EmberError, PayloadTooLarge, Unavailable
 from ember.ingest import otlp
-from ember.ingest.service import IngestService
+from ember.ingest.service import ExportOutcome, IngestService
 
 PROJECT_HEADER = "x-project-name"
 
@@ -60,6 +63,14 @@ def _grpc_code(http_status: int) -> int:
 
 
 async def export_traces(request: Request) -> Response:
+    return await _export(request, otlp.TRACES)
+
+
+async def export_logs(request: Request) -> Response:
+    return await _export(request, otlp.LOGS)
+
+
+async def _export(request: Request, signal: otlp.Signal) -> Response:
     service: IngestService = request.app.state.ingest
     limit: int = request.app.state.settings.max_request_bytes
     as_json = _wants_json(request)
@@ -73,17 +84,31 @@ async def export_traces(request: Request) -> Response:
             request.headers.get("content-type"),
             request.headers.get("content-encoding"),
             limit,
+            signal,
         )
-        outcome = await service.export(
-            export_request, request.headers.get(PROJECT_HEADER), "http"
-        )
+        if signal is otlp.LOGS:
+            outcome = await service.export_logs(export_request, "http")
+        else:
+            outcome = await service.export(
+                export_request, request.headers.get(PROJECT_HEADER), "http"
+            )
     except EmberError as error:
         if not isinstance(error, Unavailable):
             service.metrics.requests_rejected.labels(error.code).inc()
         return error_response(error, as_json)
+    return _encode(export_response(signal, outcome), as_json)
+
+
+def export_response(signal: otlp.Signal, outcome: ExportOutcome) -> Any:
+    """The Export*ServiceResponse, with partial_success when items were rejected."""
+    if signal is otlp.LOGS:
+        logs_response = ExportLogsServiceResponse()
+        if outcome.rejected:
+            logs_response.partial_success.rejected_log_records = outcome.rejected
+            logs_response.partial_success.error_message = outcome.message
+        return logs_response
     response = ExportTraceServiceResponse()
     if outcome.rejected:
         response.partial_success.rejected_spans = outcome.rejected
         response.partial_success.error_message = outcome.message
-    return _encode(response, as_json)
-
+    return response

@@ -1,7 +1,10 @@
-"""Pure: an OTLP ExportTraceServiceRequest to validated `SpanRecord`s, with per-span rejections.
+"""Pure: OTLP export requests to validated `SpanRecord`s and `LogRecord`s, with per-item
+rejections.
 
-A span with a bad id is rejected on its own (it is counted in the OTLP partial_success with a
-message naming it); the spans beside it are kept. Project routing follows DESIGN section 3.
+A span (or log record) with a bad id is rejected on its own (it is counted in the OTLP
+partial_success with a message naming it); the items beside it are kept. Project routing
+follows DESIGN section 3. Each span's derived data (OpenInference view, cost, promoted columns)
+comes from `ember.ingest.derive`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from typing import Any
 
 import orjson
 
+from ember.cost.table import bundled_table
 from ember.ingest.anyvalue import AttributeConverter
-from ember.model import Resource, Scope, SpanRecord
-from ember.semconv.promote import promote
-from ember.semconv.view import View, openinference_view
+from ember.ingest.derive import SpanDeriver
+from ember.model import LogRecord, Resource, Scope, SpanRecord
 
 DEFAULT_PROJECT = "default"
 PROJECT_ATTRIBUTE = "openinference.project.name"
@@ -26,8 +29,9 @@ MAX_TIME = 2**63 - 1  # OTLP times are uint64; databases store signed 64-bit int
 
 
 @dataclass
-class NormalizedBatch:
-    spans: list[SpanRecord] = field(default_factory=list)
+class Rejections:
+    """Items rejected one by one, with the first few reasons for the partial_success message."""
+
     rejected: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -43,6 +47,16 @@ class NormalizedBatch:
         if more > 0:
             text += f"; and {more} more"
         return text
+
+
+@dataclass
+class NormalizedBatch(Rejections):
+    spans: list[SpanRecord] = field(default_factory=list)
+
+
+@dataclass
+class NormalizedLogs(Rejections):
+    logs: list[LogRecord] = field(default_factory=list)
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -71,18 +85,18 @@ def _id_problem(raw: bytes, size: int, name: str) -> str | None:
     return None
 
 
-def mapping_report(view: View) -> dict[str, Any] | None:
-    """The view's report as stored JSON; None for a plain OpenInference span (nothing to say)."""
-    if view.dialect == "openinference" and not view.report and not view.unmapped:
-        return None
-    return {
-        "dialect": view.dialect,
-        "entries": [
-            {"target": e.target, "sources": list(e.sources), "rule": e.rule, "note": e.note}
-            for e in view.report
-        ],
-        "unmapped": list(view.unmapped),
-    }
+def _log_problem(log: Any) -> str | None:
+    if not log.trace_id or not log.span_id:
+        return (
+            "it has no trace_id and span_id; Ember keeps only log records tied to a span "
+            "(GenAI events), not general logs"
+        )
+    problem = _id_problem(log.trace_id, 16, "trace_id") or _id_problem(log.span_id, 8, "span_id")
+    if problem is None:
+        problem = _time_problem(log.time_unix_nano, "time_unix_nano") or _time_problem(
+            log.observed_time_unix_nano, "observed_time_unix_nano"
+        )
+    return problem
 
 
 def _time_problem(value: int, name: str) -> str | None:
@@ -92,53 +106,119 @@ def _time_problem(value: int, name: str) -> str | None:
 
 
 class Normalizer:
-    """Holds the limits; `normalize()` is pure apart from them."""
+    """Holds the limits and the deriver; `normalize()` is pure apart from them."""
 
-    def __init__(self, max_attribute_value_bytes: int, max_attribute_depth: int) -> None:
+    def __init__(
+        self,
+        max_attribute_value_bytes: int,
+        max_attribute_depth: int,
+        deriver: SpanDeriver | None = None,
+    ) -> None:
         self.converter = AttributeConverter(max_attribute_value_bytes, max_attribute_depth)
+        self.deriver = deriver or SpanDeriver(bundled_table())
 
     def normalize(self, request: Any, header_project: str | None = None) -> NormalizedBatch:
+        """An ExportTraceServiceRequest to span records."""
         batch = NormalizedBatch()
-        convert = self.converter.convert
         for r, resource_spans in enumerate(request.resource_spans):
-            resource_types: dict[str, Any] = {}
-            resource_truncated: dict[str, int] = {}
-            otlp_resource = resource_spans.resource
-            resource_attributes = convert(
-                otlp_resource.attributes, resource_types, resource_truncated
-            )
-            resource = Resource(
-                attributes=resource_attributes,
-                schema_url=resource_spans.schema_url,
-                dropped_attributes_count=otlp_resource.dropped_attributes_count,
-                attribute_types=resource_types,
-                fingerprint=_fingerprint(
-                    resource_attributes, resource_spans.schema_url,
-                    otlp_resource.dropped_attributes_count, resource_types,
-                ),
-            )
-            project = project_for(resource_attributes, header_project)
+            resource = self._resource(resource_spans)
+            project = project_for(resource.attributes, header_project)
             for s, scope_spans in enumerate(resource_spans.scope_spans):
-                otlp_scope = scope_spans.scope
-                scope_types: dict[str, Any] = {}
-                scope_attributes = convert(otlp_scope.attributes, scope_types, {})
-                scope = Scope(
-                    name=otlp_scope.name,
-                    version=otlp_scope.version,
-                    attributes=scope_attributes,
-                    schema_url=scope_spans.schema_url,
-                    dropped_attributes_count=otlp_scope.dropped_attributes_count,
-                    attribute_types=scope_types,
-                    fingerprint=_fingerprint(
-                        otlp_scope.name, otlp_scope.version, scope_attributes,
-                        scope_spans.schema_url, otlp_scope.dropped_attributes_count, scope_types,
-                    ),
-                )
+                scope = self._scope(scope_spans)
                 for n, span in enumerate(scope_spans.spans):
                     record = self._span(span, project, resource, scope, batch, (r, s, n))
                     if record is not None:
                         batch.spans.append(record)
         return batch
+
+    def normalize_logs(self, request: Any) -> NormalizedLogs:
+        """An ExportLogsServiceRequest to log records. Only records tied to a span are kept
+        (Ember is not a log store): one without a trace and span id is rejected, counted in
+        the OTLP partial_success."""
+        batch = NormalizedLogs()
+        for r, resource_logs in enumerate(request.resource_logs):
+            resource = self._resource(resource_logs)
+            for s, scope_logs in enumerate(resource_logs.scope_logs):
+                scope = self._scope(scope_logs)
+                for n, log in enumerate(scope_logs.log_records):
+                    problem = _log_problem(log)
+                    if problem is not None:
+                        batch.reject(f"log record {n} of scope {s} of resource {r}: {problem}")
+                        continue
+                    batch.logs.append(self._log(log, resource, scope))
+        return batch
+
+    def _resource(self, resource_items: Any) -> Resource:
+        types: dict[str, Any] = {}
+        otlp_resource = resource_items.resource
+        attributes = self.converter.convert(otlp_resource.attributes, types, {})
+        return Resource(
+            attributes=attributes,
+            schema_url=resource_items.schema_url,
+            dropped_attributes_count=otlp_resource.dropped_attributes_count,
+            attribute_types=types,
+            fingerprint=_fingerprint(
+                attributes, resource_items.schema_url,
+                otlp_resource.dropped_attributes_count, types,
+            ),
+        )
+
+    def _scope(self, scope_items: Any) -> Scope:
+        otlp_scope = scope_items.scope
+        types: dict[str, Any] = {}
+        attributes = self.converter.convert(otlp_scope.attributes, types, {})
+        return Scope(
+            name=otlp_scope.name,
+            version=otlp_scope.version,
+            attributes=attributes,
+            schema_url=scope_items.schema_url,
+            dropped_attributes_count=otlp_scope.dropped_attributes_count,
+            attribute_types=types,
+            fingerprint=_fingerprint(
+                otlp_scope.name, otlp_scope.version, attributes,
+                scope_items.schema_url, otlp_scope.dropped_attributes_count, types,
+            ),
+        )
+
+    def _log(self, log: Any, resource: Resource, scope: Scope) -> LogRecord:
+        convert = self.converter
+        types: dict[str, Any] = {}
+        truncated: dict[str, int] = {}
+        attributes = convert.convert(log.attributes, types, truncated)
+        body_types: dict[str, Any] = {}
+        body = (
+            convert.convert_value("body", log.body, body_types, truncated)
+            if log.HasField("body") else None
+        )
+        if body_types:
+            types["(body)"] = body_types["body"]
+        # The event name has its own field since OTLP 1.5; older SDKs put it in an attribute.
+        name = log.event_name or attributes.get("event.name") or ""
+        time = log.time_unix_nano or log.observed_time_unix_nano
+        trace_id, span_id = log.trace_id.hex(), log.span_id.hex()
+        return LogRecord(
+            trace_id=trace_id,
+            span_id=span_id,
+            time_unix_nano=time,
+            observed_time_unix_nano=log.observed_time_unix_nano,
+            event_name=name if isinstance(name, str) else str(name),
+            severity_number=log.severity_number,
+            severity_text=log.severity_text,
+            body=body,
+            attributes=attributes,
+            attribute_types=types,
+            truncated=truncated,
+            dropped_attributes_count=log.dropped_attributes_count,
+            flags=log.flags,
+            resource=resource,
+            scope=scope,
+            fingerprint=_fingerprint(
+                trace_id, span_id, time, log.observed_time_unix_nano, name,
+                log.severity_number, log.severity_text, body, attributes, types,
+                log.dropped_attributes_count, log.flags, resource.fingerprint,
+                scope.fingerprint,
+            ),
+        )
 
     def _span(
         self,
@@ -172,7 +252,9 @@ class Normalizer:
             self._event(event) for event in span.events
         ] if span.events else []
         links = [self._link(link) for link in span.links] if span.links else []
-        view = openinference_view(attributes, span.name, events)
+        promoted, derived, mapping, cost_summary = self.deriver.derive(
+            attributes, span.name, events, root=not parent
+        )
         status = span.status
         return SpanRecord(
             project_name=project,
@@ -198,13 +280,10 @@ class Normalizer:
             dropped_links_count=span.dropped_links_count,
             resource=resource,
             scope=scope,
-            promoted=promote(
-                {**attributes, **view.derived} if view.derived else attributes,
-                view.span_kind,
-                root=not parent,
-            ),
-            derived=view.derived,
-            mapping=mapping_report(view),
+            promoted=promoted,
+            derived=derived,
+            mapping=mapping,
+            cost_summary=cost_summary,
         )
 
     def _event(self, event: Any) -> dict[str, Any]:

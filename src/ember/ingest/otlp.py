@@ -11,11 +11,13 @@ import base64
 import binascii
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError as ProtobufDecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ember.errors import DecodeError, PayloadTooLarge, UnsupportedMediaType
@@ -28,6 +30,32 @@ ENCODINGS = ("identity", "gzip", "deflate")
 # It is not raised: the decoder recurses on the C stack, and a few hundred KB of nesting past
 # the limit would crash the process.
 PROTOBUF_MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What differs between the OTLP signals Ember accepts: the request message and the JSON
+    field names leading to the items that carry ids."""
+
+    request: type[Any]
+    resources: tuple[str, str]
+    scopes: tuple[str, str]
+    items: tuple[str, str]
+    item_word: str
+
+    @property
+    def request_name(self) -> str:
+        return str(self.request.DESCRIPTOR.name)
+
+
+TRACES = Signal(
+    ExportTraceServiceRequest, ("resourceSpans", "resource_spans"),
+    ("scopeSpans", "scope_spans"), ("spans", "spans"), "span",
+)
+LOGS = Signal(
+    ExportLogsServiceRequest, ("resourceLogs", "resource_logs"),
+    ("scopeLogs", "scope_logs"), ("logRecords", "log_records"), "log record",
+)
 
 
 def bare_media_type(content_type: str | None) -> str:
@@ -89,19 +117,19 @@ def _has_zlib_header(body: bytes) -> bool:
     return len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
 
 
-def parse_protobuf(data: bytes) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
+def parse_protobuf(data: bytes, signal: Signal = TRACES) -> Any:
+    request = signal.request()
     try:
         request.ParseFromString(data)
     except ProtobufDecodeError as exc:
         if "MaxDepth" in str(exc):
             raise DecodeError(
-                "the body is not a valid protobuf ExportTraceServiceRequest: its messages are "
+                f"the body is not a valid protobuf {signal.request_name}: its messages are "
                 f"nested more than {PROTOBUF_MAX_DEPTH} deep (deeply nested array or kvlist "
                 "attribute values?)"
             ) from exc
         raise DecodeError(
-            f"the body is not a valid protobuf ExportTraceServiceRequest ({exc})"
+            f"the body is not a valid protobuf {signal.request_name} ({exc})"
         ) from exc
     return request
 
@@ -111,16 +139,16 @@ _ID_FIELDS = {"traceId": 16, "trace_id": 16, "spanId": 8, "span_id": 8,
               "parentSpanId": 8, "parent_span_id": 8}
 
 
-def parse_json(data: bytes) -> ExportTraceServiceRequest:
+def parse_json(data: bytes, signal: Signal = TRACES) -> Any:
     """Parse OTLP/JSON: hex ids (base64 tolerated), camelCase or snake_case names, enums as ints."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise DecodeError(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
-        raise DecodeError("the body must be a JSON object with a resourceSpans list")
-    _rewrite_ids(document)
-    request = ExportTraceServiceRequest()
+        raise DecodeError(f"the body must be a JSON object with a {signal.resources[0]} list")
+    _rewrite_ids(document, signal)
+    request = signal.request()
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
@@ -133,16 +161,16 @@ def parse_json(data: bytes) -> ExportTraceServiceRequest:
     return request
 
 
-def _rewrite_ids(document: dict[str, Any]) -> None:
+def _rewrite_ids(document: dict[str, Any], signal: Signal) -> None:
     """OTLP/JSON ids are hex, protobuf's JSON mapping wants base64: convert them in place."""
-    for r, resource_spans in enumerate(_list(document, "resourceSpans", "resource_spans")):
-        for s, scope_spans in enumerate(_list(resource_spans, "scopeSpans", "scope_spans")):
-            for n, span in enumerate(_list(scope_spans, "spans")):
-                where = f"span {n} of scope {s} of resource {r}"
-                if not isinstance(span, dict):
+    for r, resource_items in enumerate(_list(document, *signal.resources)):
+        for s, scope_items in enumerate(_list(resource_items, *signal.scopes)):
+            for n, item in enumerate(_list(scope_items, *signal.items)):
+                where = f"{signal.item_word} {n} of scope {s} of resource {r}"
+                if not isinstance(item, dict):
                     continue
-                _rewrite_id_fields(span, where)
-                for k, link in enumerate(_list(span, "links")):
+                _rewrite_id_fields(item, where)
+                for k, link in enumerate(_list(item, "links")):
                     if isinstance(link, dict):
                         _rewrite_id_fields(link, f"link {k} of {where}")
 
@@ -186,14 +214,18 @@ def _id_bytes(text: str, size: int, where: str) -> bytes:
 
 
 def decode_export_request(
-    body: bytes, content_type: str | None, encoding_header: str | None, limit: int
-) -> ExportTraceServiceRequest:
-    """Decode an OTLP/HTTP trace export body into the protobuf request."""
+    body: bytes,
+    content_type: str | None,
+    encoding_header: str | None,
+    limit: int,
+    signal: Signal = TRACES,
+) -> Any:
+    """Decode an OTLP/HTTP export body (traces by default) into the protobuf request."""
     kind = media_type(content_type)
     encoding = content_encoding(encoding_header)
     if not body:
-        raise DecodeError("the request body is empty; send an ExportTraceServiceRequest")
+        raise DecodeError(f"the request body is empty; send an {signal.request_name}")
     data = decompress(body, encoding, limit)
     if kind == PROTOBUF:
-        return parse_protobuf(data)
-    return parse_json(data)
+        return parse_protobuf(data, signal)
+    return parse_json(data, signal)

@@ -1,4 +1,5 @@
-"""What both OTLP transports share: admission, normalization, the wait for the commit."""
+"""What both OTLP transports share, for traces and logs: admission, normalization, the wait
+for the commit."""
 
 from __future__ import annotations
 
@@ -52,3 +53,19 @@ class IngestService:
             self.metrics.requests_rejected.labels("queue_full").inc()
             raise
         return ExportOutcome(len(batch.spans), batch.rejected, batch.message)
+
+    async def export_logs(self, request: Any, transport: str) -> ExportOutcome:
+        """Store the log records of a decoded ExportLogsServiceRequest that are tied to a span;
+        the others are rejected (partial success). Raises as `export` does, except that a
+        request whose records are all rejected is answered, not refused: nothing in it can be
+        fixed by sending it again."""
+        batch = self.normalizer.normalize_logs(request)
+        self.metrics.logs_received.labels(transport).inc(len(batch.logs) + batch.rejected)
+        if batch.rejected:
+            self.metrics.logs_rejected.inc(batch.rejected)
+        try:
+            await self.buffer.submit_logs(batch.logs)
+        except QueueFull:
+            self.metrics.requests_rejected.labels("queue_full").inc()
+            raise
+        return ExportOutcome(len(batch.logs), batch.rejected, batch.message)

@@ -10,6 +10,10 @@ Writes
   fixes its project; trace roll-ups (span and error counts, start, end, LLM token sums, root
   span and its input/output previews, session and user) and session roll-ups are exact under
   any arrival order and any number of retries.
+- Log records (`write_logs`) are stored once each (by fingerprint) and attach to their span by
+  (trace_id, span_id), whichever of the two arrives first: the span's derived data (view, cost,
+  promoted columns) and its trace's and session's roll-ups are always what the span's own data
+  and all its stored log records give. Reads return a span's log records beside it.
 - Raises on infrastructure failure (disk full, database gone); the caller turns that into a
   retryable error. Input is validated before it reaches the store.
 
@@ -19,9 +23,11 @@ Reads never see a half-written batch.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from ember.model import (
+    LogRecord,
     Page,
     Project,
     SessionSummary,
@@ -32,10 +38,23 @@ from ember.model import (
 )
 
 
+class SpanDeriver(Protocol):
+    """Re-derives a span with its log records (`ember.ingest.derive.SpanDeriver`); the store
+    calls it when a span and its log records meet, so it never imports the ingest layer."""
+
+    def with_logs(
+        self, record: SpanRecord, logs: Sequence[Mapping[str, Any]]
+    ) -> SpanRecord: ...
+
+
 class Store(ABC):
     @abstractmethod
     def write_spans(self, records: Sequence[SpanRecord]) -> int:
         """Store a batch; return how many spans were new."""
+
+    @abstractmethod
+    def write_logs(self, records: Sequence[LogRecord]) -> int:
+        """Store a batch of log records in one transaction; return how many were new."""
 
     @abstractmethod
     def list_projects(self) -> list[Project]: ...

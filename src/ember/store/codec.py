@@ -101,6 +101,11 @@ def encode_payload(
         document["l"] = links
     if extra:
         document["o"] = extra
+    return encode_document(document)
+
+
+def encode_document(document: dict[str, Any]) -> bytes:
+    """Any JSON document in the payload format (`decode_payload` reads it back)."""
     return _FORMAT_BYTE + bytes(_compressor().compress(orjson.dumps(document)))
 
 

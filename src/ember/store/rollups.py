@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ember.cost.compute import PRICED_KINDS
 from ember.model import STATUS_CODES, SpanRecord
 from ember.semconv.promote import preview
 from ember.store import codec
@@ -45,6 +46,8 @@ class TraceSums:
     root: tuple[int, str, str, str, str | None, str | None] | None = None
     session: str | None = None
     user: str | None = None
+    cost: int = 0
+    unpriced: int = 0
 
     def add(
         self,
@@ -57,6 +60,7 @@ class TraceSums:
         root: tuple[int, str, str, str, str | None, str | None] | None,
         session: str | None,
         user: str | None,
+        cost: int | None,
     ) -> None:
         self.n += 1
         self.errors += status == _ERROR
@@ -66,6 +70,12 @@ class TraceSums:
             self.prompt += tokens[0] or 0
             self.completion += tokens[1] or 0
             self.total += tokens[2] or 0
+        if span_kind in PRICED_KINDS:
+            # Agent and chain spans may report run totals: only model calls count, as for tokens.
+            if cost is not None:
+                self.cost += cost
+            elif tokens[2]:
+                self.unpriced += 1
         if root is not None and (self.root is None or root[:2] < self.root[:2]):
             self.root = root
         if session is not None and (self.session is None or session < self.session):
@@ -82,6 +92,7 @@ class TraceSums:
             "root_start": root[0], "root_id": root[1], "root_name": root[2],
             "root_kind": root[3], "root_input": root[4], "root_output": root[5],
             "session": self.session, "user": self.user,
+            "cost": self.cost, "unpriced": self.unpriced,
         }
 
 
@@ -140,6 +151,8 @@ ADD_TO_TRACES = (
         prompt_tokens=traces.c.prompt_tokens + _bp("prompt"),
         completion_tokens=traces.c.completion_tokens + _bp("completion"),
         total_tokens=traces.c.total_tokens + _bp("total"),
+        cost=traces.c.cost + _bp("cost"),
+        unpriced_spans=traces.c.unpriced_spans + _bp("unpriced"),
         session_id=_smaller(traces.c.session_id, "session"),
         user_id=_smaller(traces.c.user_id, "user"),
         **_root_values(_root_is_better()),
@@ -157,6 +170,8 @@ SET_TRACES = (
         prompt_tokens=_bp("prompt"),
         completion_tokens=_bp("completion"),
         total_tokens=_bp("total"),
+        cost=_bp("cost"),
+        unpriced_spans=_bp("unpriced"),
         session_id=_bp("session", sa.String),
         user_id=_bp("user", sa.String),
         root_start_time=_bp("root_start", sa.BigInteger),
@@ -187,7 +202,7 @@ def add_batch(
             root=None if r.parent_id else (
                 r.start_time, r.span_id, r.name, p.span_kind, p.input_preview, p.output_preview
             ),
-            session=p.session_id, user=p.user_id,
+            session=p.session_id, user=p.user_id, cost=p.cost,
         )
     conn.execute(ADD_TO_TRACES, [s.params() for s in sums.values()])
     keys: set[tuple[int, str]] = set()
@@ -208,7 +223,7 @@ def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
                 spans.c.trace_rowid, spans.c.span_id, spans.c.parent_id, spans.c.name,
                 spans.c.span_kind, spans.c.start_time, spans.c.end_time, spans.c.status_code,
                 spans.c.prompt_tokens, spans.c.completion_tokens, spans.c.total_tokens,
-                spans.c.session_id, spans.c.user_id,
+                spans.c.session_id, spans.c.user_id, spans.c.cost,
                 # Only roots need their input and output, for the trace's previews.
                 sa.case((spans.c.parent_id.is_(None), spans.c.attributes)).label("attributes"),
                 sa.case((spans.c.parent_id.is_(None), spans.c.payload)).label("payload"),
@@ -229,7 +244,7 @@ def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
                 start=row.start_time, end=row.end_time, status=row.status_code,
                 span_kind=row.span_kind,
                 tokens=(row.prompt_tokens, row.completion_tokens, row.total_tokens),
-                root=root, session=row.session_id, user=row.user_id,
+                root=root, session=row.session_id, user=row.user_id, cost=row.cost,
             )
         conn.execute(SET_TRACES, [s.params() for s in sums.values() if s.n])
 
@@ -278,6 +293,8 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
                 sa.func.sum(t.c.completion_tokens).label("completion_tokens"),
                 sa.func.sum(t.c.total_tokens).label("total_tokens"),
                 sa.func.min(t.c.user_id).label("user_id"),
+                sa.func.sum(t.c.cost).label("cost"),
+                sa.func.sum(t.c.unpriced_spans).label("unpriced_spans"),
             )
             .where(sa.tuple_(t.c.project_id, t.c.session_id).in_(list(chunk)))
             .group_by(t.c.project_id, t.c.session_id)
@@ -298,6 +315,8 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
                 completion_tokens=agg.c.completion_tokens,
                 total_tokens=agg.c.total_tokens,
                 user_id=agg.c.user_id,
+                cost=agg.c.cost,
+                unpriced_spans=agg.c.unpriced_spans,
                 first_input=sa.select(t.c.input_preview)
                 .where(of_session)
                 .order_by(t.c.start_time, t.c.trace_id)

@@ -81,6 +81,10 @@ traces = sa.Table(
     # The smallest session.id / user.id among the trace's spans (order-free by construction).
     sa.Column("session_id", sa.String, nullable=True),
     sa.Column("user_id", sa.String, nullable=True),
+    # Pico-dollars (1e-12 USD, exact integer sums) over LLM and EMBEDDING spans, and how many of
+    # those used tokens but have no price.
+    sa.Column("cost", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("unpriced_spans", sa.Integer, nullable=False, server_default="0"),
     sa.Index(None, "project_id", "start_time"),
     sa.Index(
         "ix_traces_session",
@@ -108,6 +112,8 @@ sessions = sa.Table(
     sa.Column("first_input", sa.String, nullable=True),
     sa.Column("last_output", sa.String, nullable=True),
     sa.Column("user_id", sa.String, nullable=True),
+    sa.Column("cost", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("unpriced_spans", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("project_id", "session_id"),
     sa.Index(None, "project_id", "start_time"),
 )
@@ -134,6 +140,7 @@ spans = sa.Table(
     sa.Column("prompt_tokens", sa.BigInteger, nullable=True),
     sa.Column("completion_tokens", sa.BigInteger, nullable=True),
     sa.Column("total_tokens", sa.BigInteger, nullable=True),
+    sa.Column("cost", sa.BigInteger, nullable=True),  # pico-dollars
     sa.Column("attributes", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("resource_id", sa.BigInteger, nullable=False),
@@ -141,4 +148,22 @@ spans = sa.Table(
     sa.Index(None, "trace_rowid", "span_id", unique=True),
     sa.Index(None, "project_id", "start_time"),
     sa.Index(None, "span_id"),
+)
+
+# Log records tied to a span (GenAI message events). They may arrive before or after their span,
+# so they point at it by its OTLP ids, not by row id; the span's derived data is recomputed
+# from them whichever comes first.
+span_logs = sa.Table(
+    "span_logs",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(32), nullable=False, unique=True),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("span_id", sa.String(16), nullable=False),
+    sa.Column("time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("event_name", sa.String, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # codec.encode_document(...)
+    sa.Column("resource_id", sa.BigInteger, nullable=False),
+    sa.Column("scope_id", sa.BigInteger, nullable=False),
+    sa.Index(None, "trace_id", "span_id"),
 )

@@ -9,6 +9,9 @@ batch size (no per-span round trips):
    contribution is added to its traces; when some were duplicates, the touched traces are
    recomputed from their spans, which is exact because SQLite has a single writer; then the
    sessions of the touched traces are recomputed from their traces.
+Log records already stored for a batch's spans are found with one query per batch (by trace
+id) and the spans derived with them before they are written. Log records that arrive after
+their span re-derive it in place (store/logs.py), then its trace and session are recomputed.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from ember.errors import BadRequest, NotFound
 from ember.model import (
+    LogRecord,
     Page,
     Project,
-    Promoted,
     Resource,
     Scope,
     SessionSummary,
@@ -34,25 +37,35 @@ from ember.model import (
     SpanRecord,
     StoredSpan,
     TraceSummary,
-    is_bulky,
 )
 from ember.store import codec, rollups
-from ember.store.base import Store
+from ember.store.base import SpanDeriver, Store
 from ember.store.dialects import chunks, insert_ignore
-from ember.store.rollups import TraceRow
-from ember.store.schema import projects, resources, scopes, sessions, spans, traces
+from ember.store.logs import SpanKey, log_row, logs_by_span, logs_of_span
+from ember.store.rows import (
+    SPAN_COLUMNS,
+    TraceRow,
+    encode_columns,
+    origin_row,
+    project,
+    record_from_stored,
+    span_row,
+    stored_span,
+    trace_summary,
+)
+from ember.store.schema import (
+    projects,
+    resources,
+    scopes,
+    sessions,
+    span_logs,
+    spans,
+    traces,
+)
 
 
 def _insert(engine: Engine, table: sa.Table) -> Any:
     return insert_ignore(engine.dialect.name, table)
-
-
-SPAN_COLUMNS = (
-    "trace_rowid", "project_id", "span_id", "parent_id", "name", "otel_kind", "span_kind",
-    "start_time", "end_time", "status_code", "status_message", "session_id", "user_id",
-    "model_name", "provider", "prompt_tokens", "completion_tokens", "total_tokens",
-    "attributes", "payload", "resource_id", "scope_id",
-)
 
 
 def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> str:
@@ -68,8 +81,9 @@ def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, 
 
 
 class SqlStore(Store):
-    def __init__(self, writer: Engine, readers: Engine) -> None:
+    def __init__(self, writer: Engine, readers: Engine, deriver: SpanDeriver) -> None:
         self._writer = writer
+        self._deriver = deriver
         self._readers = readers
         self._write_lock = threading.Lock()
         self._project_ids: dict[str, int] = {}
@@ -81,6 +95,7 @@ class SqlStore(Store):
         self._insert_resources = _insert(writer, resources)
         self._insert_scopes = _insert(writer, scopes)
         self._insert_traces = _insert(writer, traces)
+        self._insert_logs = _insert(writer, span_logs)
         self._insert_spans_sql = _positional_insert_sql(writer, spans, SPAN_COLUMNS)
 
     # ------------------------------------------------------------------ writes
@@ -110,8 +125,9 @@ class SqlStore(Store):
             )
             scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
             trace_rows = self._ensure_traces(conn, batch)
+            batch = self._with_stored_logs(conn, batch)
             rows = [
-                _span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
+                span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
                           scope_ids[r.scope.fingerprint])
                 for r in batch
             ]
@@ -125,6 +141,89 @@ class SqlStore(Store):
                 sessions_after = rollups.session_keys(conn, touched)
             rollups.refresh_sessions(conn, sessions_before | sessions_after)
         return inserted
+
+    def _with_stored_logs(self, conn: Connection, batch: list[SpanRecord]) -> list[SpanRecord]:
+        """The batch with each span that has stored log records derived with them."""
+        logs = logs_by_span(conn, {r.trace_id for r in batch})
+        if not logs:
+            return batch
+        with_logs = self._deriver.with_logs
+        return [
+            with_logs(r, found) if (found := logs.get((r.trace_id, r.span_id))) else r
+            for r in batch
+        ]
+
+    def write_logs(self, records: Sequence[LogRecord]) -> int:
+        unique = list({r.fingerprint: r for r in records}.values())
+        if not unique:
+            return 0
+        with self._write_lock:
+            try:
+                with self._writer.begin() as conn:
+                    resource_ids = self._ensure_resources(
+                        conn, {r.resource.fingerprint: r.resource for r in unique}
+                    )
+                    scope_ids = self._ensure_scopes(
+                        conn, {r.scope.fingerprint: r.scope for r in unique}
+                    )
+                    inserted: int = conn.execute(
+                        self._insert_logs,
+                        [
+                            log_row(r, resource_ids[r.resource.fingerprint],
+                                    scope_ids[r.scope.fingerprint])
+                            for r in unique
+                        ],
+                    ).rowcount
+                    if inserted:
+                        self._rederive(conn, {(r.trace_id, r.span_id) for r in unique})
+            except BaseException:
+                self._resource_ids.clear()
+                self._scope_ids.clear()
+                raise
+        return inserted
+
+    def _rederive(self, conn: Connection, keys: set[SpanKey]) -> None:
+        """Derive the stored spans among `keys` again with all their log records, then
+        recompute their traces' and sessions' roll-ups."""
+        rows: list[Row[Any]] = []
+        for chunk in chunks(sorted({trace_id for trace_id, _ in keys})):
+            span_ids = {s for t, s in keys if t in chunk}
+            rows.extend(
+                row for row in conn.execute(
+                    self._span_select().where(
+                        traces.c.trace_id.in_(chunk), spans.c.span_id.in_(span_ids)
+                    )
+                )
+                if (row.trace_id, row.span_id) in keys
+            )
+        if not rows:
+            return  # the spans have not arrived yet; they will be derived with these logs
+        logs = logs_by_span(conn, {row.trace_id for row in rows})
+        updates = []
+        for span in self._stored_spans(conn, rows):
+            record = self._deriver.with_logs(
+                record_from_stored(span), logs.get((span.trace_id, span.span_id), [])
+            )
+            attributes_json, payload = encode_columns(record)
+            p = record.promoted
+            updates.append({
+                "row_id": span.id, "span_kind": p.span_kind, "session_id": p.session_id,
+                "user_id": p.user_id, "model_name": p.model_name, "provider": p.provider,
+                "prompt_tokens": p.prompt_tokens, "completion_tokens": p.completion_tokens,
+                "total_tokens": p.total_tokens, "cost": p.cost,
+                "attributes": attributes_json, "payload": payload,
+            })
+        columns = [key for key in updates[0] if key != "row_id"]
+        conn.execute(
+            spans.update()
+            .where(spans.c.id == sa.bindparam("row_id"))
+            .values({c: sa.bindparam(c, type_=spans.c[c].type) for c in columns}),
+            updates,
+        )
+        touched = {row.trace_rowid for row in rows}
+        before = rollups.session_keys(conn, touched)
+        rollups.recompute(conn, touched)
+        rollups.refresh_sessions(conn, before | rollups.session_keys(conn, touched))
 
     def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
         missing = [name for name in names if name not in self._project_ids]
@@ -159,7 +258,7 @@ class SqlStore(Store):
         """Row ids of resources or scopes by fingerprint, inserting the ones not stored yet."""
         missing = [fp for fp in by_print if fp not in cache]
         if missing:
-            conn.execute(insert, [_origin_row(by_print[fp]) for fp in missing])
+            conn.execute(insert, [origin_row(by_print[fp]) for fp in missing])
             cache.update(self._ids_by_fingerprint(conn, table, missing))
         return cache
 
@@ -226,7 +325,7 @@ class SqlStore(Store):
     def list_projects(self) -> list[Project]:
         with self._readers.connect() as conn:
             rows = conn.execute(sa.select(projects).order_by(projects.c.id)).all()
-        return [_project(row) for row in rows]
+        return [project(row) for row in rows]
 
     def get_project(self, identifier: str) -> Project:
         with self._readers.connect() as conn:
@@ -239,7 +338,7 @@ class SqlStore(Store):
                 ).first()
         if row is None:
             raise NotFound(f"no project named or numbered {identifier!r}")
-        return _project(row)
+        return project(row)
 
     def list_spans(
         self, project: Project, span_filter: SpanFilter, cursor: str | None, limit: int
@@ -274,8 +373,8 @@ class SqlStore(Store):
                 .where(spans.c.trace_rowid == trace.id)
                 .order_by(spans.c.start_time, spans.c.id)
             ).all()
-            items = self._stored_spans(conn, rows)
-        return _trace_summary(trace), items
+            items = self._stored_spans(conn, rows, logs_by_span(conn, [trace_id]))
+        return trace_summary(trace), items
 
     def get_session(self, project: Project, session_id: str) -> SessionSummary:
         with self._readers.connect() as conn:
@@ -301,6 +400,8 @@ class SqlStore(Store):
             prompt_tokens=row.prompt_tokens,
             completion_tokens=row.completion_tokens,
             total_tokens=row.total_tokens,
+            cost=row.cost,
+            unpriced_spans=row.unpriced_spans,
             first_input=row.first_input,
             last_output=row.last_output,
             user_id=row.user_id,
@@ -319,7 +420,9 @@ class SqlStore(Store):
                 raise BadRequest(
                     f"span id {span_id!r} appears in several traces; add ?trace_id= to choose"
                 )
-            (span,) = self._stored_spans(conn, rows)
+            row = rows[0]
+            logs = {(row.trace_id, row.span_id): logs_of_span(conn, row.trace_id, row.span_id)}
+            (span,) = self._stored_spans(conn, rows, logs)
         return span
 
     def count_spans(self) -> int:
@@ -344,9 +447,21 @@ class SqlStore(Store):
             projects, projects.c.id == spans.c.project_id
         )
 
-    def _stored_spans(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredSpan]:
+    def _stored_spans(
+        self,
+        conn: Connection,
+        rows: Sequence[Row[Any]],
+        logs: dict[SpanKey, list[dict[str, Any]]] | None = None,
+    ) -> list[StoredSpan]:
+        """Stored spans of these rows, with their log records when `logs` is given."""
         self._load_origins(conn, {r.resource_id for r in rows}, {r.scope_id for r in rows})
-        return [_stored_span(row, self._resource_cache, self._scope_cache) for row in rows]
+        return [
+            stored_span(
+                row, self._resource_cache, self._scope_cache,
+                None if logs is None else logs.get((row.trace_id, row.span_id), []),
+            )
+            for row in rows
+        ]
 
     def _load_origins(self, conn: Connection, resource_ids: set[int], scope_ids: set[int]) -> None:
         """Resources and scopes never change once written, so they are cached for good."""
@@ -370,160 +485,6 @@ class SqlStore(Store):
                     "schema_url": row.schema_url,
                     "dropped_attributes_count": row.dropped_attributes_count,
                 }
-
-
-def _origin_row(origin: Resource | Scope) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "fingerprint": origin.fingerprint,
-        "attributes": codec.dumps(origin.attributes),
-        "attribute_types": codec.dumps(origin.attribute_types) if origin.attribute_types else None,
-        "schema_url": origin.schema_url,
-        "dropped_attributes_count": origin.dropped_attributes_count,
-    }
-    if isinstance(origin, Scope):
-        row["name"] = origin.name
-        row["version"] = origin.version
-    return row
-
-
-def encode_columns(r: SpanRecord) -> tuple[str, bytes]:
-    """The `attributes` and `payload` column values of a span (pure; the costly part of a row)."""
-    extra: dict[str, Any] = {}
-    small = r.attributes
-    large: dict[str, Any] = {}
-    if r.bulky_keys:
-        small = small.copy()
-        for key in r.bulky_keys:
-            large[key] = small.pop(key)
-    if r.derived:
-        # Derived OpenInference keys sit beside the raw ones, so queries and clients see one
-        # vocabulary; the payload remembers which they are, so raw data stays separable.
-        small = small.copy() if small is r.attributes else small
-        for key, value in r.derived.items():
-            (large if is_bulky(key, value) else small)[key] = value
-        extra["derived_keys"] = list(r.derived)
-    if r.mapping is not None:
-        extra["mapping"] = r.mapping
-    if r.trace_state:
-        extra["trace_state"] = r.trace_state
-    if r.flags:
-        extra["flags"] = r.flags
-    if r.dropped_attributes_count:
-        extra["dropped_attributes_count"] = r.dropped_attributes_count
-    if r.dropped_events_count:
-        extra["dropped_events_count"] = r.dropped_events_count
-    if r.dropped_links_count:
-        extra["dropped_links_count"] = r.dropped_links_count
-    return (
-        codec.dumps(small),
-        codec.encode_payload(large, r.attribute_types, r.truncated, r.events, r.links, extra),
-    )
-
-
-def _span_row(
-    r: SpanRecord, trace_row: TraceRow, resource_id: int, scope_id: int
-) -> tuple[Any, ...]:
-    """The span's values in SPAN_COLUMNS order."""
-    attributes_json, payload = encode_columns(r)
-    p = r.promoted
-    return (
-        trace_row[0],
-        trace_row[1],
-        r.span_id,
-        r.parent_id,
-        r.name,
-        r.otel_kind,
-        p.span_kind,
-        r.start_time,
-        r.end_time,
-        r.status_code,
-        r.status_message,
-        p.session_id,
-        p.user_id,
-        p.model_name,
-        p.provider,
-        p.prompt_tokens,
-        p.completion_tokens,
-        p.total_tokens,
-        attributes_json,
-        payload,
-        resource_id,
-        scope_id,
-    )
-
-
-def _stored_span(
-    row: Row[Any], resource_cache: dict[int, dict[str, Any]], scope_cache: dict[int, dict[str, Any]]
-) -> StoredSpan:
-    payload = codec.decode_payload(row.payload)
-    attributes = codec.join_attributes(row.attributes, payload)
-    extra = payload.get("o", {})
-    derived_keys = extra.get("derived_keys", ())
-    return StoredSpan(
-        id=row.id,
-        project_name=row.project_name,
-        trace_id=row.trace_id,
-        span_id=row.span_id,
-        parent_id=row.parent_id,
-        name=row.name,
-        otel_kind=row.otel_kind,
-        span_kind=row.span_kind,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        status_code=row.status_code,
-        status_message=row.status_message,
-        attributes=attributes,
-        attribute_types=payload.get("t", {}),
-        truncated=payload.get("x", {}),
-        events=payload.get("e", []),
-        links=payload.get("l", []),
-        trace_state=extra.get("trace_state", ""),
-        flags=extra.get("flags", 0),
-        dropped_attributes_count=extra.get("dropped_attributes_count", 0),
-        dropped_events_count=extra.get("dropped_events_count", 0),
-        dropped_links_count=extra.get("dropped_links_count", 0),
-        derived={key: attributes[key] for key in derived_keys},
-        mapping=extra.get("mapping"),
-        resource=resource_cache[row.resource_id],
-        scope=scope_cache[row.scope_id],
-        promoted=Promoted(
-            span_kind=row.span_kind,
-            session_id=row.session_id,
-            user_id=row.user_id,
-            model_name=row.model_name,
-            provider=row.provider,
-            prompt_tokens=row.prompt_tokens,
-            completion_tokens=row.completion_tokens,
-            total_tokens=row.total_tokens,
-        ),
-    )
-
-
-def _trace_summary(row: Row[Any]) -> TraceSummary:
-    return TraceSummary(
-        trace_id=row.trace_id,
-        project_name=row.project_name,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        span_count=row.span_count,
-        error_count=row.error_count,
-        prompt_tokens=row.prompt_tokens,
-        completion_tokens=row.completion_tokens,
-        total_tokens=row.total_tokens,
-        root_span_id=row.root_span_id,
-        root_name=row.root_name,
-        root_span_kind=row.root_span_kind,
-        input_preview=row.input_preview,
-        output_preview=row.output_preview,
-        session_id=row.session_id,
-        user_id=row.user_id,
-    )
-
-
-def _project(row: Row[Any]) -> Project:
-    return Project(
-        id=row.id, name=row.name, description=row.description, created_at=row.created_at
-    )
 
 
 def _apply_filter(query: sa.Select[Any], f: SpanFilter) -> sa.Select[Any]:

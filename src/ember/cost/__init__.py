@@ -1,0 +1,1 @@
+"""LLM prices: the bundled table (`prices.toml`), user overrides, and per-span cost."""
