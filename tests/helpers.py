@@ -17,11 +17,13 @@ import httpx
 import orjson
 from google.protobuf import json_format
 from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 PROTOBUF = "application/x-protobuf"
@@ -120,6 +122,41 @@ def make_request(
     scope_spans.scope.name = scope
     scope_spans.scope.version = "0.0.1"
     scope_spans.spans.extend(spans)
+    return request
+
+
+def make_log(
+    trace: bytes,
+    span: bytes,
+    event_name: str,
+    body: Any = None,
+    *,
+    time: int = BASE_NS,
+    attributes: Mapping[str, Any] | None = None,
+    event_name_in_attribute: bool = False,
+) -> LogRecord:
+    """A GenAI event as a log record tied to a span; older SDKs put the event name in the
+    `event.name` attribute instead of the record's own field."""
+    out = LogRecord(trace_id=trace, span_id=span, time_unix_nano=time)
+    if event_name_in_attribute:
+        out.attributes.append(key_value("event.name", event_name))
+    else:
+        out.event_name = event_name
+    out.attributes.extend(key_values(attributes or {}))
+    if body is not None:
+        out.body.CopyFrom(any_value(body))
+    return out
+
+
+def make_logs_request(
+    logs: Iterable[LogRecord], resource: Mapping[str, Any] | None = None
+) -> ExportLogsServiceRequest:
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    resource_logs.resource.attributes.extend(key_values(resource or {"service.name": "app"}))
+    scope_logs = resource_logs.scope_logs.add()
+    scope_logs.scope.name = "ember.tests"
+    scope_logs.log_records.extend(logs)
     return request
 
 

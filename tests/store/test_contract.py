@@ -1,29 +1,24 @@
-"""The storage contract (ember.store.base), run against every backend through the `store` fixture.
+"""The storage contract (ember.store.base), run against every backend through the `store` fixture
+(tests/store/conftest.py).
 
-Records are made the way the server makes them: OTLP requests through the Normalizer. Add a
-backend by adding a parameter to `store` that yields an empty, migrated `Store`.
+Records are made the way the server makes them: OTLP requests through the Normalizer.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
 from ember.errors import NotFound
-from ember.ingest.normalize import Normalizer
 from ember.model import SpanFilter, SpanRecord, StoredSpan
-from ember.store import migrate
 from ember.store.base import Store
-from ember.store.engine import create_engines
-from ember.store.sql import SqlStore
 from tests.helpers import BASE_NS, make_request, make_span, span_id, trace_id
+from tests.store.conftest import NORMALIZER
 
-NORMALIZER = Normalizer(4 << 20, 32)
 OK, ERROR = 1, 2
 
 
@@ -34,35 +29,6 @@ def stored_raw(span: StoredSpan) -> dict[str, Any]:
 
 def replace(record: SpanRecord, **changes: Any) -> SpanRecord:
     return record._replace(**changes)
-
-
-def _sqlite(path: Path) -> Store:
-    writer, readers = create_engines(f"sqlite:///{path / 'ember.db'}", "FULL")
-    migrate.upgrade(writer)
-    return SqlStore(writer, readers, NORMALIZER.deriver)
-
-
-BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Opens the backend's store on one database; every store opened is closed afterwards."""
-    opened: list[Store] = []
-
-    def open_() -> Store:
-        store = BACKENDS[request.param](tmp_path)
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.close()
-
-
-@pytest.fixture
-def store(open_store: Callable[[], Store]) -> Store:
-    return open_store()
 
 
 def records(

@@ -68,6 +68,7 @@ class SpanDeriver:
             if priced:
                 derived = {**derived, **priced}
                 merged = {**merged, **priced}
+                mapping = _with_cost_entry(mapping, view.dialect, cost.model, cost.read_on)
         promoted = promote(merged, view.span_kind, root=root)
         if cost is not None and cost.total is not None:
             promoted = promoted._replace(cost=cost.total)
@@ -88,6 +89,20 @@ class SpanDeriver:
         return record._replace(
             promoted=promoted, derived=derived, mapping=mapping, cost_summary=cost_summary
         )
+
+
+def _with_cost_entry(
+    mapping: dict[str, Any] | None, dialect: str, model: str | None, read_on: str | None
+) -> dict[str, Any]:
+    entry = {
+        "target": "llm.cost",
+        "sources": ["llm.model_name", "llm.token_count.*"],
+        "rule": "price_table",
+        "note": f"priced as {model} (list prices of {read_on})",
+    }
+    if mapping is None:
+        return {"dialect": dialect, "entries": [entry], "unmapped": []}
+    return {**mapping, "entries": [*mapping["entries"], entry]}
 
 
 def _span_keys_from_logs(

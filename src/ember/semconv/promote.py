@@ -59,6 +59,34 @@ def preview(value: Any) -> str | None:
     return None if text is None else text[:PREVIEW_CHARS]
 
 
+def input_preview(attributes: Attributes) -> str | None:
+    """`input.value`, else (a model call that sent only messages) the last user message."""
+    value = attributes.get("input.value")
+    if value is None:
+        value = _last_message_content(attributes, "llm.input_messages", "user")
+    return preview(value)
+
+
+def output_preview(attributes: Attributes) -> str | None:
+    """`output.value`, else the first output message."""
+    value = attributes.get("output.value")
+    if value is None:
+        value = attributes.get("llm.output_messages.0.message.content")
+    return preview(value)
+
+
+def _last_message_content(attributes: Attributes, prefix: str, role: str) -> Any:
+    found: Any = None
+    index = 0
+    while True:
+        message = f"{prefix}.{index}.message."
+        if message + "role" not in attributes and message + "content" not in attributes:
+            return found
+        if attributes.get(message + "role") == role and message + "content" in attributes:
+            found = attributes[message + "content"]
+        index += 1
+
+
 def promote(attributes: Attributes, span_kind: str | None = None, root: bool = False) -> Promoted:
     """Promoted columns from a span's attributes (raw and derived OpenInference keys together);
     `span_kind` is the kind the semconv view settled on, when it ran; a `root` span also gets
@@ -78,6 +106,6 @@ def promote(attributes: Attributes, span_kind: str | None = None, root: bool = F
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total,
-        input_preview=preview(get("input.value")) if root else None,
-        output_preview=preview(get("output.value")) if root else None,
+        input_preview=input_preview(attributes) if root else None,
+        output_preview=output_preview(attributes) if root else None,
     )

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ember.cost.compute import PRICED_KINDS
 from ember.model import STATUS_CODES, SpanRecord
-from ember.semconv.promote import preview
+from ember.semconv.promote import input_preview, output_preview
 from ember.store import codec
 from ember.store.dialects import chunks, insert_ignore
 from ember.store.schema import sessions, spans, traces
@@ -237,8 +237,8 @@ def recompute(conn: Connection, trace_rowids: Iterable[int]) -> None:
                 )
                 root = (
                     row.start_time, row.span_id, row.name, row.span_kind,
-                    preview(attributes.get("input.value")),
-                    preview(attributes.get("output.value")),
+                    input_preview(attributes),
+                    output_preview(attributes),
                 )
             sums[row.trace_rowid].add(
                 start=row.start_time, end=row.end_time, status=row.status_code,
