@@ -47,6 +47,23 @@ def is_bulky(key: str, value: Any) -> bool:
                 return True
     return False
 
+def token_count(value: Any) -> int | None:
+    """A token count as producers send it: an int, an integral double or a numeric string."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+    return None
+
+
 STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
 OTEL_KIND_NAMES = {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.cost.table import PICO_PER_USD, Price, PriceTable
+from ember.model import token_count
 
 PRICED_KINDS = frozenset({"LLM", "EMBEDDING"})
 
@@ -72,19 +73,14 @@ def usd(pico: int) -> float:
 def _pico(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not math.isfinite(value):
+    if not math.isfinite(value) or value < 0:  # not a cost: the table prices the span
         return None
     return round(value * PICO_PER_USD)
 
 
 def _tokens(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and value.is_integer():
-        return max(int(value), 0)
-    return 0
+    count = token_count(value)
+    return count if count is not None and count > 0 else 0
 
 
 def reported_cost(attributes: dict[str, Any]) -> SpanCost | None:

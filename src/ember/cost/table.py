@@ -4,12 +4,14 @@ A table is TOML (or JSON with the same shape): `[[provider]]` entries with `name
 `read_on`, each holding `[[provider.model]]` entries with `name`, optional `aliases`, and rates in
 USD per million tokens: `prompt`, `completion`, optional `cache_read` and `cache_write`.
 The bundled table ships with Ember; a user file (EMBER_PRICES_FILE) adds models or overrides
-bundled ones by name.
+bundled ones by name (an overridden model's bundled aliases take the new price too).
 
 Matching a span's model name tries, in order: the name as sent (lowercased), then without a
 provider prefix (`openai/gpt-4o`, `models/gemini-2.0-flash`, Bedrock's `us.anthropic.`), then
 without a date or version suffix (`-2024-08-06`, `-20241022`, `@20241022`, `-latest`, `-001`,
-`-v1:0`). There is no fuzzy matching: a model that is not found has no price, and the span says so.
+Bedrock's `-v1:0`; four-digit versions such as `-0613` are listed in the table instead, since
+providers reuse a name for differently priced generations). There is no fuzzy matching: a
+model that is not found has no price, and the span says so.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,9 +48,14 @@ class Price:
     read_on: str
 
 
+_LOOKUP_CACHE_SIZE = 10_000
+
+
 class PriceTable:
     def __init__(self, prices: dict[str, Price]) -> None:
         self._prices = prices
+        # Spans repeat a handful of model names: remember each name's answer (bounded).
+        self._found: dict[str, Price | None] = {}
 
     def __len__(self) -> int:
         return len(self._prices)
@@ -58,21 +65,32 @@ class PriceTable:
 
     def lookup(self, model_name: str) -> Price | None:
         """The price of a model as a span names it, or None."""
+        if model_name in self._found:
+            return self._found[model_name]
+        found = None
         for candidate in candidate_names(model_name):
-            price = self._prices.get(candidate)
-            if price is not None:
-                return price
-        return None
+            found = self._prices.get(candidate)
+            if found is not None:
+                break
+        if len(self._found) < _LOOKUP_CACHE_SIZE:
+            self._found[model_name] = found
+        return found
 
     def merged(self, other: PriceTable) -> PriceTable:
-        """This table with `other`'s entries added or overriding by name."""
-        return PriceTable({**self._prices, **other._prices})
+        """This table with `other`'s entries added or overriding by name; every name of an
+        overridden model (its aliases too) takes the new price."""
+        replacing = {price.model: price for price in other._prices.values()}
+        prices = {
+            name: replacing.get(price.model, price) for name, price in self._prices.items()
+        }
+        prices.update(other._prices)
+        return PriceTable(prices)
 
 
 _BEDROCK_PROVIDERS = ("anthropic.", "meta.", "mistral.", "amazon.", "cohere.", "deepseek.")
-_VERSION_SUFFIX = re.compile(
-    r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest|\d{3}|preview)|-v\d+(?::\d+)?|:\d+)$"
-)
+# Four-digit versions (-0613, -2411) are not stripped: providers reuse a name for differently
+# priced generations (Mistral Small 24.02 vs 3), so those ids are listed in the table instead.
+_VERSION_SUFFIX = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|latest|\d{3}|preview)|-v\d+:\d+)$")
 
 
 def candidate_names(model_name: str) -> list[str]:
@@ -106,12 +124,9 @@ def _strip_prefix(name: str) -> str:
 
 
 def _rate(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise SettingsError(f"{where} must be a number of USD per million tokens")
-    try:
-        rate = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise SettingsError(f"{where} must be a number, got {value!r}") from exc
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{where} must be a number of USD per million tokens, got {value!r}")
+    rate = Decimal(str(value))
     if not rate.is_finite() or rate < 0:
         raise SettingsError(f"{where} must be a non-negative number, got {value!r}")
     return int((rate * _PICO_PER_TOKEN_PER_RATE).to_integral_value())
@@ -128,11 +143,7 @@ def parse_table(document: Any, origin: str) -> PriceTable:
             raise SettingsError(f"{where} must be a table")
         name = _text(provider, "name", where)
         source = _text(provider, "source", where)
-        read_on = _text(provider, "read_on", where)
-        try:
-            date.fromisoformat(read_on)
-        except ValueError as exc:
-            raise SettingsError(f"{where}: read_on must be a date YYYY-MM-DD") from exc
+        read_on = _read_on(provider.get("read_on"), where)
         models = provider.get("model", [])
         if not isinstance(models, list):
             raise SettingsError(f"{where}: model must be a list of [[provider.model]] tables")
@@ -164,6 +175,21 @@ def parse_table(document: Any, origin: str) -> PriceTable:
                     raise SettingsError(f"{at}: the name {key!r} appears twice in the table")
                 prices[key] = price
     return PriceTable(prices)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _read_on(value: Any, where: str) -> str:
+    """The date a price list was read: a TOML date or the text YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise SettingsError(f"{where}: read_on must be a date YYYY-MM-DD, got {value!r}")
 
 
 def _text(table: dict[str, Any], key: str, where: str) -> str:

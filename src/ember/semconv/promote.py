@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember.model import Attributes, Promoted
+from ember.model import Attributes, Promoted, token_count
 
 SPAN_KINDS = frozenset(
     {
@@ -32,22 +32,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value or None
     return str(value)
-
-
-def _count(value: Any) -> int | None:
-    """Token counts arrive as ints, integral doubles or numeric strings."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(float(value))
-        except ValueError:
-            return None
-    return None
 
 
 PREVIEW_CHARS = 300
@@ -92,9 +76,9 @@ def promote(attributes: Attributes, span_kind: str | None = None, root: bool = F
     `span_kind` is the kind the semconv view settled on, when it ran; a `root` span also gets
     its input and output previews, for its trace."""
     get = attributes.get
-    prompt = _count(get("llm.token_count.prompt"))
-    completion = _count(get("llm.token_count.completion"))
-    total = _count(get("llm.token_count.total"))
+    prompt = token_count(get("llm.token_count.prompt"))
+    completion = token_count(get("llm.token_count.completion"))
+    total = token_count(get("llm.token_count.total"))
     if total is None and (prompt is not None or completion is not None):
         total = (prompt or 0) + (completion or 0)
     return Promoted(

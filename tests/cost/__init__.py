@@ -1,0 +1,1 @@
+"""Tests of ember.cost: the price table, model matching and per-span cost."""
