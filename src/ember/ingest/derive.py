@@ -86,6 +86,8 @@ class SpanDeriver:
         promoted, derived, mapping, cost_summary = self.derive(
             attributes, record.name, [*record.events, *logs], root=record.parent_id is None
         )
+        if from_logs and mapping is not None:
+            mapping = _mark_log_sources(mapping, from_logs)
         return record._replace(
             promoted=promoted, derived=derived, mapping=mapping, cost_summary=cost_summary
         )
@@ -103,6 +105,15 @@ def _with_cost_entry(
     if mapping is None:
         return {"dialect": dialect, "entries": [entry], "unmapped": []}
     return {**mapping, "entries": [*mapping["entries"], entry]}
+
+
+def _mark_log_sources(mapping: dict[str, Any], from_logs: Attributes) -> dict[str, Any]:
+    """Sources that were log attributes, not span attributes, are named `log:<key>`."""
+    entries = [
+        {**e, "sources": [f"log:{k}" if k in from_logs else k for k in e["sources"]]}
+        for e in mapping["entries"]
+    ]
+    return {**mapping, "entries": entries}
 
 
 def _span_keys_from_logs(

@@ -1,0 +1,1 @@
+"""Fake backends the tests start on loopback, so real client libraries have a server to call."""
