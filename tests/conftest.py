@@ -110,10 +110,16 @@ class EmberProcess:
                 return out
 
 
-@pytest.fixture(scope="session")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
-    """One server for tests that only add data under their own project names."""
-    server = EmberProcess(tmp_path_factory.mktemp("ember-shared")).start()
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmberProcess]:
+    """One server per storage backend for tests that only add data under their own project
+    names: every test that uses it runs against SQLite and against PostgreSQL."""
+    env = {}
+    if request.param == "postgresql":
+        env["EMBER_DATABASE_URL"] = request.getfixturevalue("postgres").create_database()
+    server = EmberProcess(tmp_path_factory.mktemp(f"ember-shared-{request.param}"), env).start()
     yield server
     server.stop()
 
@@ -132,3 +138,14 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     for server in started:
         if server.proc is not None and server.proc.poll() is None:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One real PostgreSQL server for the session (tests/postgres.py); each test that needs a
+    database asks it for a fresh one."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()

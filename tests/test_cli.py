@@ -49,10 +49,24 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
-def test_postgres_url_is_refused_clearly_for_now(tmp_path: Path) -> None:
-    result = _ember("db", "upgrade", "--database-url", "postgresql://u@127.0.0.1/x")
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    url = f"postgresql://u:secret@127.0.0.1:{port}/x"
+    for command in (("db", "upgrade"), ("serve", "--port", str(free_port()),
+                                          "--grpc-port", str(free_port()))):
+        result = _ember(*command, "--database-url", url, "--working-dir", str(tmp_path))
+        assert result.returncode == 1, result.stderr
+        assert f"cannot reach the database postgresql+psycopg://u:***@127.0.0.1:{port}/x" in (
+            result.stderr
+        )
+        assert "secret" not in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_an_unsupported_database_is_refused(tmp_path: Path) -> None:
+    result = _ember("db", "upgrade", "--database-url", "mysql://u@127.0.0.1/x")
     assert result.returncode != 0
-    assert "only SQLite" in result.stderr
+    assert "Ember stores to SQLite" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -94,6 +94,8 @@ def upgrade(working_dir: str | None, database_url: str | None) -> None:
     try:
         ran = migrate.upgrade(writer)
         revision = migrate.current_revision(writer)
+    except EmberError as exc:
+        raise click.ClickException(exc.message) from exc
     finally:
         writer.dispose()
         readers.dispose()

@@ -1,6 +1,7 @@
-"""The `store` fixture: an empty, migrated store of every backend in BACKENDS.
+"""The `store` fixture: an empty, migrated store of every backend in BACKENDS (SQLite, and a
+real PostgreSQL server the tests start: tests/postgres.py).
 
-Add a backend by adding an opener to BACKENDS; every test in tests/store runs on each.
+Add a backend by adding to BACKENDS; every test in tests/store runs on each.
 """
 
 from __future__ import annotations
@@ -15,26 +16,46 @@ from ember.store import migrate
 from ember.store.base import Store
 from ember.store.engine import create_engines
 from ember.store.sql import SqlStore
+from tests.postgres import PostgresServer
 
 NORMALIZER = Normalizer(4 << 20, 32)
 
 
-def _sqlite(path: Path) -> Store:
-    writer, readers = create_engines(f"sqlite:///{path / 'ember.db'}", "FULL")
+def _open(url: str) -> Store:
+    writer, readers = create_engines(url, "FULL")
     migrate.upgrade(writer)
     return SqlStore(writer, readers, NORMALIZER.deriver)
 
 
-BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite}
+def _sqlite_url(request: pytest.FixtureRequest, path: Path) -> str:
+    return f"sqlite:///{path / 'ember.db'}"
+
+
+def _postgres_url(request: pytest.FixtureRequest, path: Path) -> str:
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
+# name -> a new, empty database's URL for one test
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], str]] = {
+    "sqlite": _sqlite_url,
+    "postgresql": _postgres_url,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Opens the backend's store on one database; every store opened is closed afterwards."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend, for one test."""
+    return BACKENDS[request.param](request, tmp_path)
+
+
+@pytest.fixture
+def open_store(database_url: str) -> Iterator[Callable[[], Store]]:
+    """Opens a store on the test's database; every store opened is closed afterwards."""
     opened: list[Store] = []
 
     def open_() -> Store:
-        store = BACKENDS[request.param](tmp_path)
+        store = _open(database_url)
         opened.append(store)
         return store
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 IN_LIST_CHUNK = 500
 
@@ -24,3 +26,31 @@ def insert_ignore(dialect_name: str, table: sa.Table) -> Any:
     if dialect_name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect_name}")
+
+
+def lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory-lock key for a name (a trace id, a project's session id)."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_LOCK_IN_ORDER = sa.text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM "
+    "(SELECT DISTINCT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS keys"
+)
+
+
+def serialize(conn: Connection, keys: Iterable[int]) -> None:
+    """Hold these advisory locks until the transaction ends, taken in ascending order.
+
+    Several Ember processes may write to one PostgreSQL database: the writes that touch the
+    same trace (or session) take its lock first, so they run one after the other and roll-ups
+    stay exact. Every transaction takes its trace locks before its session locks, each set in
+    ascending order, so two writers can never wait for each other in a cycle. SQLite has a
+    single writer per database (BEGIN IMMEDIATE) and needs none of this.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(keys))
+    if ordered:
+        conn.execute(_LOCK_IN_ORDER, {"keys": ordered})

@@ -1,4 +1,4 @@
-"""Engines for a database URL: one for the single writer, one pool for readers.
+"""Engines for a database URL (SQLite or PostgreSQL): one for the writer, one pool for readers.
 
 SQLite gets WAL (readers never block the writer), the configured `synchronous` level, and explicit
 transactions: the writer opens them with BEGIN IMMEDIATE so it never has to upgrade a read lock;
@@ -18,7 +18,7 @@ from ember.errors import SettingsError
 
 
 def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return normalize_url(url).get_backend_name() == "sqlite"
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -28,17 +28,29 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def create_engines(url: str, synchronous: str = "FULL") -> tuple[Engine, Engine]:
-    """(writer, readers) for `url`."""
+def normalize_url(url: str) -> sa.URL:
+    """The SQLAlchemy URL Ember uses: `postgresql://` (or `postgres://`) means the psycopg 3
+    driver, so users write the URL their other tools understand."""
     try:
-        parsed = make_url(url)
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     except sa.exc.ArgumentError as exc:
         raise SettingsError(f"database URL {url!r} is not valid: {exc}") from exc
-    if parsed.get_backend_name() != "sqlite":
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
         raise SettingsError(
-            f"database URL {parsed.render_as_string(hide_password=True)!r}: only SQLite is "
-            "supported so far (PostgreSQL arrives with the [postgres] work)"
+            f"database URL {parsed.render_as_string(hide_password=True)!r}: Ember stores to "
+            "SQLite (sqlite:///path) or PostgreSQL (postgresql://user@host/db)"
         )
+    return parsed
+
+
+def create_engines(url: str, synchronous: str = "FULL") -> tuple[Engine, Engine]:
+    """(writer, readers) for `url`."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engines(parsed)
     path = _sqlite_path(url)
     if path is None:
         raise SettingsError("an in-memory SQLite database cannot be shared; give a file path")
@@ -49,6 +61,19 @@ def create_engines(url: str, synchronous: str = "FULL") -> tuple[Engine, Engine]
     # readers' small, so memory stays bounded (64 + 8 x 16 MiB at most) however many reads run.
     _configure_sqlite(writer, synchronous, "BEGIN IMMEDIATE", query_only=False, cache_mib=64)
     _configure_sqlite(readers, synchronous, "BEGIN", query_only=True, cache_mib=16)
+    return writer, readers
+
+
+def _postgres_engines(url: sa.URL) -> tuple[Engine, Engine]:
+    """PostgreSQL: one connection for this process's writer thread, a pool for readers.
+
+    Several Ember processes may write to one database; the store serializes the writes that
+    touch the same trace or session with transaction-scoped advisory locks (store/dialects.py).
+    Connections are checked before use, so a database restart costs one retried request.
+    """
+    common: dict[str, Any] = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    writer = sa.create_engine(url, pool_size=1, max_overflow=0, **common)
+    readers = sa.create_engine(url, pool_size=4, max_overflow=4, **common)
     return writer, readers
 
 

@@ -22,7 +22,7 @@ from ember.cost.compute import PRICED_KINDS
 from ember.model import STATUS_CODES, SpanRecord
 from ember.semconv.promote import input_preview, output_preview
 from ember.store import codec
-from ember.store.dialects import chunks, insert_ignore
+from ember.store.dialects import chunks, insert_ignore, lock_key, serialize
 from ember.store.schema import sessions, spans, traces
 
 _ERROR = STATUS_CODES["ERROR"]
@@ -269,6 +269,7 @@ def refresh_sessions(conn: Connection, keys: set[tuple[int, str]]) -> None:
     input and last output are the two lookups that need an order."""
     if not keys:
         return
+    serialize(conn, (lock_key(str(project), session) for project, session in keys))
     t = traces.alias("t")
     of_session = sa.and_(
         t.c.project_id == sessions.c.project_id, t.c.session_id == sessions.c.session_id

@@ -40,7 +40,7 @@ from ember.model import (
 )
 from ember.store import codec, rollups
 from ember.store.base import SpanDeriver, Store
-from ember.store.dialects import chunks, insert_ignore
+from ember.store.dialects import chunks, insert_ignore, lock_key, serialize
 from ember.store.logs import SpanKey, log_row, logs_by_span, logs_of_span
 from ember.store.rows import (
     SPAN_COLUMNS,
@@ -68,15 +68,16 @@ def _insert(engine: Engine, table: sa.Table) -> Any:
     return insert_ignore(engine.dialect.name, table)
 
 
-def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> str:
-    """The dialect's INSERT ... ON CONFLICT DO NOTHING text with parameters in `columns` order.
+def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> str | None:
+    """The dialect's INSERT ... ON CONFLICT DO NOTHING text with parameters in `columns` order,
+    or None where the driver's parameter style is not positional (psycopg).
 
-    The span insert is the hot statement: executing this text with plain tuples skips
+    The span insert is the hot statement: on SQLite, executing this text with plain tuples skips
     SQLAlchemy's per-row parameter processing, which cost as much as SQLite's own work.
     """
     compiled = _insert(engine, table).compile(dialect=engine.dialect, column_keys=list(columns))
     if not compiled.positional or tuple(compiled.positiontup or ()) != columns:
-        raise NotImplementedError(f"{engine.dialect.name}: positional span insert not available")
+        return None
     return str(compiled.string)
 
 
@@ -95,8 +96,10 @@ class SqlStore(Store):
         self._insert_resources = _insert(writer, resources)
         self._insert_scopes = _insert(writer, scopes)
         self._insert_traces = _insert(writer, traces)
-        self._insert_logs = _insert(writer, span_logs)
+        self._insert_logs = _insert(writer, span_logs).returning(span_logs.c.id)
         self._insert_spans_sql = _positional_insert_sql(writer, spans, SPAN_COLUMNS)
+        # Elsewhere (PostgreSQL) a multi-row INSERT whose RETURNING counts the new spans.
+        self._insert_spans_returning = _insert(writer, spans).returning(spans.c.id)
 
     # ------------------------------------------------------------------ writes
 
@@ -120,6 +123,7 @@ class SqlStore(Store):
 
     def _write(self, batch: list[SpanRecord]) -> int:
         with self._writer.begin() as conn:
+            serialize(conn, (lock_key(r.trace_id) for r in batch))
             resource_ids = self._ensure_resources(
                 conn, {r.resource.fingerprint: r.resource for r in batch}
             )
@@ -131,7 +135,7 @@ class SqlStore(Store):
                           scope_ids[r.scope.fingerprint])
                 for r in batch
             ]
-            inserted: int = conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount
+            inserted = self._insert_span_rows(conn, rows)
             touched = {row[0] for row in trace_rows.values()}
             sessions_before = {(row[1], row[2]) for row in trace_rows.values() if row[2]}
             if inserted == len(rows):
@@ -140,6 +144,19 @@ class SqlStore(Store):
                 rollups.recompute(conn, touched)
                 sessions_after = rollups.session_keys(conn, touched)
             rollups.refresh_sessions(conn, sessions_before | sessions_after)
+        return inserted
+
+    def _insert_span_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """Insert span rows, skipping those already stored; return how many were new."""
+        if self._insert_spans_sql is not None:
+            return int(conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount)
+        inserted = 0
+        for chunk in chunks(rows, 1000):
+            result = conn.execute(
+                self._insert_spans_returning,
+                [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in chunk],
+            )
+            inserted += len(result.all())
         return inserted
 
     def _with_stored_logs(self, conn: Connection, batch: list[SpanRecord]) -> list[SpanRecord]:
@@ -160,20 +177,22 @@ class SqlStore(Store):
         with self._write_lock:
             try:
                 with self._writer.begin() as conn:
+                    serialize(conn, (lock_key(r.trace_id) for r in unique))
                     resource_ids = self._ensure_resources(
                         conn, {r.resource.fingerprint: r.resource for r in unique}
                     )
                     scope_ids = self._ensure_scopes(
                         conn, {r.scope.fingerprint: r.scope for r in unique}
                     )
-                    inserted: int = conn.execute(
+                    # RETURNING counts the new rows (executemany's rowcount is not reliable).
+                    inserted = len(conn.execute(
                         self._insert_logs,
                         [
                             log_row(r, resource_ids[r.resource.fingerprint],
                                     scope_ids[r.scope.fingerprint])
-                            for r in unique
+                            for r in sorted(unique, key=lambda r: r.fingerprint)
                         ],
-                    ).rowcount
+                    ).all())
                     if inserted:
                         self._rederive(conn, {(r.trace_id, r.span_id) for r in unique})
             except BaseException:
@@ -226,7 +245,9 @@ class SqlStore(Store):
         rollups.refresh_sessions(conn, before | rollups.session_keys(conn, touched))
 
     def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
-        missing = [name for name in names if name not in self._project_ids]
+        # Sorted, here and for every insert below: concurrent writers (PostgreSQL replicas)
+        # then meet unique keys in the same order and cannot deadlock.
+        missing = sorted(name for name in names if name not in self._project_ids)
         if missing:
             now = time.time_ns()
             conn.execute(
@@ -256,7 +277,7 @@ class SqlStore(Store):
         by_print: dict[str, Resource] | dict[str, Scope],
     ) -> dict[str, int]:
         """Row ids of resources or scopes by fingerprint, inserting the ones not stored yet."""
-        missing = [fp for fp in by_print if fp not in cache]
+        missing = sorted(fp for fp in by_print if fp not in cache)
         if missing:
             conn.execute(insert, [origin_row(by_print[fp]) for fp in missing])
             cache.update(self._ids_by_fingerprint(conn, table, missing))
@@ -304,7 +325,7 @@ class SqlStore(Store):
             project_ids = self._ensure_projects(conn, set(first_project.values()))
             for trace_id, entry in new.items():
                 entry["project_id"] = project_ids[first_project[trace_id]]
-            conn.execute(self._insert_traces, list(new.values()))
+            conn.execute(self._insert_traces, [new[t] for t in sorted(new)])
             found.update(self._trace_rows(conn, list(new)))
         return found
 
