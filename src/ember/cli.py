@@ -127,3 +127,33 @@ def settings_markdown() -> str:
     for env, default, help_text in settings_table():
         lines.append(f"| `{env}` | `{default}` | {help_text} |")
     return "\n".join(lines) + "\n"
+
+
+@db.command()
+@click.option("--working-dir", help="Data folder [EMBER_WORKING_DIR].")
+@click.option("--database-url", help="Database URL [EMBER_DATABASE_URL].")
+@click.option("--days", type=click.IntRange(min=1), help="Default: keep this many days.")
+@click.option("--max-traces", type=click.IntRange(min=1), help="Default: newest N per project.")
+def prune(
+    working_dir: str | None, database_url: str | None, days: int | None, max_traces: int | None
+) -> None:
+    """Apply retention once: each project's own policy, else the default (settings, or the
+    --days / --max-traces given here)."""
+    import time
+
+    from ember.model import RetentionPolicy
+    from ember.server import EmberServer
+
+    settings = _settings(working_dir=working_dir, database_url=database_url)
+    default = settings.default_retention
+    if days is not None or max_traces is not None:
+        default = RetentionPolicy(days=days, max_traces=max_traces)
+    try:
+        store, _ = EmberServer.open_store(settings)
+    except EmberError as exc:
+        raise click.ClickException(exc.message) from exc
+    try:
+        deleted = store.prune(default, time.time_ns())
+    finally:
+        store.close()
+    click.echo(f"deleted {deleted} traces")

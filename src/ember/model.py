@@ -203,11 +203,26 @@ class LogRecord(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """Keep traces for `days` days (by start time) and/or only the newest `max_traces` of a
+    project; None means no limit of that kind."""
+
+    days: int | None = None
+    max_traces: int | None = None
+
+    @property
+    def keeps_everything(self) -> bool:
+        return self.days is None and self.max_traces is None
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     id: int
     name: str
     description: str | None
     created_at: int  # unix ns
+    # The project's own retention; None means the server's default policy applies.
+    retention: RetentionPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

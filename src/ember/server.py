@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -64,14 +65,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class EmberServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.working_path.mkdir(parents=True, exist_ok=True)
-        # Read before the database is touched, so a bad price file stops start-up at once.
-        deriver = SpanDeriver(load_prices(settings.prices_file))
-        writer, readers = create_engines(
-            settings.resolved_database_url, settings.sqlite_synchronous
-        )
-        migrate.upgrade(writer)
-        self.store = SqlStore(writer, readers, deriver)
+        self.store, deriver = self.open_store(settings)
         self.metrics = Metrics()
         self.buffer = IngestBuffer(
             self.store,
@@ -82,13 +76,26 @@ class EmberServer:
         )
         self.ingest = IngestService(
             Normalizer(
-                settings.max_attribute_value_bytes, settings.max_attribute_depth, deriver
+                settings.max_attribute_value_bytes, settings.max_attribute_depth,
+                deriver,
             ),
             self.buffer,
             self.metrics,
         )
         self.app = create_app(settings, self.store, self.ingest, self.metrics)
         self._stop = asyncio.Event()
+
+    @staticmethod
+    def open_store(settings: Settings) -> tuple[SqlStore, SpanDeriver]:
+        """The migrated store of these settings (prices are read first, so a bad price file
+        stops start-up before the database is touched)."""
+        settings.working_path.mkdir(parents=True, exist_ok=True)
+        deriver = SpanDeriver(load_prices(settings.prices_file))
+        writer, readers = create_engines(
+            settings.resolved_database_url, settings.sqlite_synchronous
+        )
+        migrate.upgrade(writer)
+        return SqlStore(writer, readers, deriver), deriver
 
     def endpoints(self) -> Endpoints:
         s = self.settings
@@ -131,8 +138,10 @@ class EmberServer:
             if on_ready is not None:
                 on_ready(self.endpoints())
             stop_task = asyncio.create_task(self._stop.wait())
+            sweeper = asyncio.create_task(self._sweep_retention())
             await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             stop_task.cancel()
+            sweeper.cancel()
         finally:
             http_server.should_exit = True
             with contextlib.suppress(BaseException):
@@ -145,6 +154,24 @@ class EmberServer:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
             log.info("stopped; everything acknowledged is stored")
+
+
+    async def _sweep_retention(self) -> None:
+        """Apply retention now and then (EMBER_RETENTION_SWEEP_MINUTES), in a worker thread;
+        a failed sweep is logged and tried again next time."""
+        interval = self.settings.retention_sweep_minutes * 60
+        if interval <= 0:
+            return
+        while True:
+            try:
+                deleted = await asyncio.to_thread(
+                    self.store.prune, self.settings.default_retention, time.time_ns()
+                )
+                if deleted:
+                    log.info("retention: deleted %d traces", deleted)
+            except Exception:
+                log.exception("retention sweep failed; will try again")
+            await asyncio.sleep(interval)
 
 
 def database_display(url: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ember.errors import SettingsError
+from ember.model import RetentionPolicy
 
 MiB = 1024 * 1024
 
@@ -31,6 +32,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError("must be a positive whole number")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
     return value
 
 
@@ -109,6 +117,19 @@ SETTINGS: tuple[Setting, ...] = (
         "TOML or JSON price table whose models are added to (or replace) Ember's bundled LLM "
         "prices; see docs/cost.md. Prices apply to spans as they arrive.",
     ),
+    Setting(
+        "retention_days", "EMBER_RETENTION_DAYS", 0, _non_negative_int,
+        "Default retention: delete traces older than this many days (0 keeps them forever). "
+        "A project's own policy (PUT /v1/projects/{id}/retention) overrides it.",
+    ),
+    Setting(
+        "retention_max_traces", "EMBER_RETENTION_MAX_TRACES", 0, _non_negative_int,
+        "Default retention: keep only this many newest traces per project (0: no limit).",
+    ),
+    Setting(
+        "retention_sweep_minutes", "EMBER_RETENTION_SWEEP_MINUTES", 60.0, _non_negative_float,
+        "How often the server applies retention (0: never; `ember db prune` does it once).",
+    ),
     Setting("log_level", "EMBER_LOG_LEVEL", "info", _log_level, "Server log level."),
 )
 
@@ -128,7 +149,16 @@ class Settings:
     batch_max_delay_ms: float
     sqlite_synchronous: str
     prices_file: str
+    retention_days: int
+    retention_max_traces: int
+    retention_sweep_minutes: float
     log_level: str
+
+    @property
+    def default_retention(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            days=self.retention_days or None, max_traces=self.retention_max_traces or None
+        )
 
     @property
     def working_path(self) -> Path:

@@ -35,6 +35,7 @@ def create_app(
     app.state.store = store
     app.state.ingest = ingest
     app.state.metrics = metrics
+    app.state.default_retention = settings.default_retention
     app.include_router(router)
     app.add_route(
         "/v1/traces", export_traces, methods=["POST"], include_in_schema=False

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ember.api.shapes import (
@@ -18,7 +19,7 @@ from ember.api.shapes import (
     trace_json,
 )
 from ember.errors import BadRequest, EmberError
-from ember.model import STATUS_CODES, Project, SpanFilter
+from ember.model import STATUS_CODES, Project, RetentionPolicy, SpanFilter
 from ember.store.base import Store
 
 
@@ -165,3 +166,81 @@ def get_span(
 def get_trace(request: Request, trace_id: str) -> JSONResponse:
     summary, spans = _store(request).get_trace(trace_id)
     return JSONResponse({"data": trace_json(summary, spans)})
+
+
+@router.delete(
+    "/v1/traces/{trace_id}",
+    tags=["traces"],
+    summary="Delete a trace with its spans and their log records",
+    status_code=204,
+)
+def delete_trace(request: Request, trace_id: str) -> Response:
+    _store(request).delete_trace(trace_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/v1/projects/{project_identifier}/sessions/{session_id}",
+    tags=["sessions"],
+    summary="Delete a session: every trace of it, with their spans",
+    status_code=204,
+)
+def delete_session(request: Request, project_identifier: str, session_id: str) -> Response:
+    store = _store(request)
+    store.delete_session(_project(store, project_identifier), session_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/v1/projects/{project_identifier}",
+    tags=["projects"],
+    summary="Delete a project and all its traces, spans and sessions",
+    status_code=204,
+)
+def delete_project(request: Request, project_identifier: str) -> Response:
+    store = _store(request)
+    store.delete_project(_project(store, project_identifier))
+    return Response(status_code=204)
+
+
+class RetentionBody(BaseModel):
+    """A project's retention: keep `days` days and/or the newest `max_traces` traces (null: no
+    limit of that kind). `use_default: true` makes the project follow the server's default."""
+
+    days: int | None = Field(default=None, gt=0)
+    max_traces: int | None = Field(default=None, gt=0)
+    use_default: bool = False
+
+
+def _retention_json(request: Request, project: Project) -> dict[str, Any]:
+    default: RetentionPolicy = request.app.state.default_retention
+    policy = project.retention or default
+    return {
+        "days": policy.days,
+        "max_traces": policy.max_traces,
+        "source": "project" if project.retention is not None else "server default",
+    }
+
+
+@router.get(
+    "/v1/projects/{project_identifier}/retention",
+    tags=["projects"],
+    summary="The retention policy that applies to a project",
+)
+def get_retention(request: Request, project_identifier: str) -> JSONResponse:
+    project = _project(_store(request), project_identifier)
+    return JSONResponse({"data": _retention_json(request, project)})
+
+
+@router.put(
+    "/v1/projects/{project_identifier}/retention",
+    tags=["projects"],
+    summary="Set a project's own retention policy (or return it to the server's default)",
+)
+def put_retention(
+    request: Request, project_identifier: str, body: RetentionBody
+) -> JSONResponse:
+    store = _store(request)
+    project = _project(store, project_identifier)
+    policy = None if body.use_default else RetentionPolicy(body.days, body.max_traces)
+    return JSONResponse({"data": _retention_json(request, store.set_retention(project, policy))})

@@ -30,6 +30,7 @@ from ember.model import (
     LogRecord,
     Page,
     Project,
+    RetentionPolicy,
     SessionSummary,
     SpanFilter,
     SpanRecord,
@@ -81,6 +82,29 @@ class Store(ABC):
     def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
         """One span by its id (and its trace's id when the span id alone is ambiguous);
         raises NotFound, or BadRequest when several traces hold that span id."""
+
+    @abstractmethod
+    def delete_trace(self, trace_id: str) -> None:
+        """Delete a trace with its spans and their log records; its sessions are recomputed
+        (removed when left without traces). Raises NotFound."""
+
+    @abstractmethod
+    def delete_session(self, project: Project, session_id: str) -> int:
+        """Delete a session's traces (as `delete_trace`); return how many. Raises NotFound."""
+
+    @abstractmethod
+    def delete_project(self, project: Project) -> int:
+        """Delete a project and every trace, span, session and log record of it; return how
+        many traces went."""
+
+    @abstractmethod
+    def set_retention(self, project: Project, policy: RetentionPolicy | None) -> Project:
+        """Set a project's own retention policy (None: follow the server's default)."""
+
+    @abstractmethod
+    def prune(self, default: RetentionPolicy, now_ns: int) -> int:
+        """Delete the traces every project's policy (its own, else `default`) no longer keeps,
+        in short transactions; return how many traces were deleted."""
 
     @abstractmethod
     def count_spans(self) -> int: ...

@@ -16,6 +16,7 @@ from ember.model import (
     Project,
     Promoted,
     Resource,
+    RetentionPolicy,
     Scope,
     SpanRecord,
     StoredSpan,
@@ -243,8 +244,13 @@ def trace_summary(row: Row[Any]) -> TraceSummary:
 
 
 def project(row: Row[Any]) -> Project:
+    retention = (
+        RetentionPolicy(days=row.retention_days, max_traces=row.retention_max_traces)
+        if row.retention_set else None
+    )
     return Project(
-        id=row.id, name=row.name, description=row.description, created_at=row.created_at
+        id=row.id, name=row.name, description=row.description, created_at=row.created_at,
+        retention=retention,
     )
 
 

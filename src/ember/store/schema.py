@@ -31,6 +31,10 @@ projects = sa.Table(
     sa.Column("name", sa.String, nullable=False, unique=True),
     sa.Column("description", sa.String, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    # The project's retention policy; both NULL means the server's default applies.
+    sa.Column("retention_days", sa.Integer, nullable=True),
+    sa.Column("retention_max_traces", sa.Integer, nullable=True),
+    sa.Column("retention_set", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 resources = sa.Table(

@@ -31,6 +31,7 @@ from ember.model import (
     Page,
     Project,
     Resource,
+    RetentionPolicy,
     Scope,
     SessionSummary,
     SpanFilter,
@@ -38,7 +39,7 @@ from ember.model import (
     StoredSpan,
     TraceSummary,
 )
-from ember.store import codec, rollups
+from ember.store import codec, retention, rollups
 from ember.store.base import SpanDeriver, Store
 from ember.store.dialects import chunks, insert_ignore, lock_key, serialize
 from ember.store.logs import SpanKey, log_row, logs_by_span, logs_of_span
@@ -84,10 +85,9 @@ def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, 
 class SqlStore(Store):
     def __init__(self, writer: Engine, readers: Engine, deriver: SpanDeriver) -> None:
         self._writer = writer
-        self._deriver = deriver
+        self.deriver = deriver
         self._readers = readers
         self._write_lock = threading.Lock()
-        self._project_ids: dict[str, int] = {}
         self._resource_ids: dict[str, int] = {}
         self._scope_ids: dict[str, int] = {}
         self._resource_cache: dict[int, dict[str, Any]] = {}
@@ -116,7 +116,6 @@ class SqlStore(Store):
                 return self._write(batch)
             except BaseException:
                 # Ids cached during a transaction that rolled back may not exist: forget them.
-                self._project_ids.clear()
                 self._resource_ids.clear()
                 self._scope_ids.clear()
                 raise
@@ -164,7 +163,7 @@ class SqlStore(Store):
         logs = logs_by_span(conn, {r.trace_id for r in batch})
         if not logs:
             return batch
-        with_logs = self._deriver.with_logs
+        with_logs = self.deriver.with_logs
         return [
             with_logs(r, found) if (found := logs.get((r.trace_id, r.span_id))) else r
             for r in batch
@@ -220,7 +219,7 @@ class SqlStore(Store):
         logs = logs_by_span(conn, {row.trace_id for row in rows})
         updates = []
         for span in self._stored_spans(conn, rows):
-            record = self._deriver.with_logs(
+            record = self.deriver.with_logs(
                 record_from_stored(span), logs.get((span.trace_id, span.span_id), [])
             )
             attributes_json, payload = encode_columns(record)
@@ -245,20 +244,30 @@ class SqlStore(Store):
         rollups.refresh_sessions(conn, before | rollups.session_keys(conn, touched))
 
     def _ensure_projects(self, conn: Connection, names: set[str]) -> dict[str, int]:
+        """Project ids by name, creating the missing projects. Not cached: a project may be
+        deleted (here or by another replica), and this runs only for batches with new traces."""
+        wanted = sorted(names)
+        found = self._project_rows(conn, wanted)
         # Sorted, here and for every insert below: concurrent writers (PostgreSQL replicas)
         # then meet unique keys in the same order and cannot deadlock.
-        missing = sorted(name for name in names if name not in self._project_ids)
+        missing = [name for name in wanted if name not in found]
         if missing:
             now = time.time_ns()
             conn.execute(
                 self._insert_projects,
                 [{"name": name, "description": None, "created_at": now} for name in missing],
             )
+            found.update(self._project_rows(conn, missing))
+        return found
+
+    @staticmethod
+    def _project_rows(conn: Connection, names: list[str]) -> dict[str, int]:
+        return {
+            row.name: row.id
             for row in conn.execute(
-                sa.select(projects.c.id, projects.c.name).where(projects.c.name.in_(missing))
-            ):
-                self._project_ids[row.name] = row.id
-        return self._project_ids
+                sa.select(projects.c.id, projects.c.name).where(projects.c.name.in_(names))
+            )
+        }
 
     def _ensure_resources(self, conn: Connection, by_print: dict[str, Resource]) -> dict[str, int]:
         return self._ensure_origins(
@@ -445,6 +454,76 @@ class SqlStore(Store):
             logs = {(row.trace_id, row.span_id): logs_of_span(conn, row.trace_id, row.span_id)}
             (span,) = self._stored_spans(conn, rows, logs)
         return span
+
+    # ---------------------------------------------------------------- deletes
+
+    def _delete(self, trace_rows: list[tuple[int, str]]) -> int:
+        with self._write_lock, self._writer.begin() as conn:
+            return retention.delete_traces(conn, trace_rows)
+
+    def delete_trace(self, trace_id: str) -> None:
+        trace_id = trace_id.lower()
+        with self._readers.connect() as conn:
+            rowid = conn.execute(
+                sa.select(traces.c.id).where(traces.c.trace_id == trace_id)
+            ).scalar()
+        if rowid is None or not self._delete([(rowid, trace_id)]):
+            raise NotFound(f"no trace with id {trace_id!r}")
+
+    def delete_session(self, project: Project, session_id: str) -> int:
+        with self._readers.connect() as conn:
+            rows = [(r.id, r.trace_id) for r in conn.execute(
+                sa.select(traces.c.id, traces.c.trace_id).where(
+                    traces.c.project_id == project.id, traces.c.session_id == session_id
+                )
+            )]
+        if not rows:
+            raise NotFound(f"no session {session_id!r} in project {project.name!r}")
+        return self._delete(rows)
+
+    def delete_project(self, project: Project) -> int:
+        deleted = 0
+        while True:
+            with self._readers.connect() as conn:
+                rows = [(r.id, r.trace_id) for r in conn.execute(
+                    sa.select(traces.c.id, traces.c.trace_id)
+                    .where(traces.c.project_id == project.id)
+                    .limit(retention.BATCH_TRACES)
+                )]
+            if not rows:
+                break
+            deleted += self._delete(rows)
+        with self._write_lock, self._writer.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.project_id == project.id))
+            conn.execute(projects.delete().where(projects.c.id == project.id))
+        return deleted
+
+    def set_retention(self, project: Project, policy: RetentionPolicy | None) -> Project:
+        with self._write_lock, self._writer.begin() as conn:
+            conn.execute(
+                projects.update().where(projects.c.id == project.id).values(
+                    retention_days=policy.days if policy else None,
+                    retention_max_traces=policy.max_traces if policy else None,
+                    retention_set=policy is not None,
+                )
+            )
+        return self.get_project(str(project.id))
+
+    def prune(self, default: RetentionPolicy, now_ns: int) -> int:
+        deleted = 0
+        for item in self.list_projects():
+            policy = item.retention or default
+            if policy.keeps_everything:
+                continue
+            while True:
+                with self._readers.connect() as conn:
+                    rows = retention.expired_traces(
+                        conn, item.id, policy, now_ns, retention.BATCH_TRACES
+                    )
+                if not rows:
+                    break
+                deleted += self._delete(rows)
+        return deleted
 
     def count_spans(self) -> int:
         with self._readers.connect() as conn:
