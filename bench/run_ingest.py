@@ -242,8 +242,35 @@ class DiskReport:
     avg_payload_bytes: float = 0.0
 
 
-def inspect_database(working_dir: Path) -> DiskReport:
-    """Sizes of ember.db and its -wal/-shm, span and trace counts, per-table bytes (dbstat)."""
+def inspect_postgres(url: str) -> DiskReport:
+    """The same figures for a PostgreSQL database: its size, per-table sizes with indexes and
+    TOAST, counts and average column lengths."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
+        conn.execute("CHECKPOINT")
+        total = int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        spans = int(conn.execute("SELECT COUNT(*) FROM spans").fetchone()[0])
+        traces = int(conn.execute("SELECT COUNT(*) FROM traces").fetchone()[0])
+        avg_attributes, avg_payload = conn.execute(
+            "SELECT AVG(OCTET_LENGTH(attributes)), AVG(OCTET_LENGTH(payload)) FROM spans"
+        ).fetchone()
+        table_bytes = {
+            str(name): int(size)
+            for name, size in conn.execute(
+                "SELECT relname, pg_total_relation_size(relid) FROM pg_stat_user_tables"
+                " ORDER BY 2 DESC"
+            )
+        }
+    return DiskReport({"(postgresql database)": total}, total, spans, traces, table_bytes,
+                      float(avg_attributes or 0), float(avg_payload or 0))
+
+
+def inspect_database(working_dir: Path, database_url: str = "") -> DiskReport:
+    """Sizes of ember.db and its -wal/-shm, span and trace counts, per-table bytes (dbstat);
+    or the PostgreSQL figures when the server ran on `database_url`."""
+    if database_url.startswith(("postgresql", "postgres:")):
+        return inspect_postgres(database_url)
     files = {p.name: p.stat().st_size for p in sorted(working_dir.glob("ember.db*"))}
     total = files.get("ember.db", 0) + files.get("ember.db-wal", 0)
     db = working_dir / "ember.db"
@@ -610,7 +637,7 @@ def run_once(spans: int, args: argparse.Namespace, env: dict[str, str],
                 profiler.stop()
             stop_s, clean = stop_server(server)
         log(f"server stopped in {stop_s:.1f}s ({'clean' if clean else 'NOT clean'})")
-        disk = inspect_database(working_dir)
+        disk = inspect_database(working_dir, env.get("EMBER_DATABASE_URL", ""))
 
     stored_metric = int(metrics.get("ember_spans_stored_total", -1))
     batches = metrics.get("ember_batch_spans_count", 0.0)

@@ -37,7 +37,10 @@ def _bin_dir() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """`durable=False` (the tests) turns fsync off; benchmarks ask for a durable server."""
+
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = _bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="ember-pg-"))
         self.data = self.root / "data"
@@ -62,10 +65,10 @@ class PostgresServer:
             "initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
             "--no-sync", "--locale=C",
         )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+        options += "-c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
                   str(self.root / "server.log"), "-w", "-t", "60", "start")
         deadline = time.monotonic() + 30
