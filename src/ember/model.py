@@ -155,6 +155,12 @@ class SpanRecord(NamedTuple):
     cost_summary: dict[str, Any] | None = None
 
 
+_OPTIONAL_LOG_FIELDS = (
+    "observed_time_unix_nano", "severity_number", "severity_text", "attribute_types",
+    "truncated", "dropped_attributes_count", "flags",
+)
+
+
 class LogRecord(NamedTuple):
     """One OTLP log record tied to a span (GenAI instrumentations send message content this
     way). Ids are lowercase hex. `fingerprint` identifies the record for idempotent retries."""
@@ -185,20 +191,11 @@ class LogRecord(NamedTuple):
             "attributes": self.attributes,
             "body": self.body,
         }
-        if self.observed_time_unix_nano:
-            out["observed_time_unix_nano"] = self.observed_time_unix_nano
-        if self.severity_number:
-            out["severity_number"] = self.severity_number
-        if self.severity_text:
-            out["severity_text"] = self.severity_text
-        if self.attribute_types:
-            out["attribute_types"] = self.attribute_types
-        if self.truncated:
-            out["truncated"] = self.truncated
-        if self.dropped_attributes_count:
-            out["dropped_attributes_count"] = self.dropped_attributes_count
-        if self.flags:
-            out["flags"] = self.flags
+        # The log fields that are usually empty are written only when set.
+        for name in _OPTIONAL_LOG_FIELDS:
+            value = getattr(self, name)
+            if value:
+                out[name] = value
         return out
 
 
