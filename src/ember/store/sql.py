@@ -17,9 +17,10 @@ their span re-derive it in place (store/logs.py), then its trace and session are
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -111,38 +112,44 @@ class SqlStore(Store):
         batch = list(unique.values())
         if not batch:
             return 0
+        with self._transaction() as conn:
+            return self._write(conn, batch)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """The writer's transaction, one at a time in this process."""
         with self._write_lock:
             try:
-                return self._write(batch)
+                with self._writer.begin() as conn:
+                    yield conn
             except BaseException:
                 # Ids cached during a transaction that rolled back may not exist: forget them.
                 self._resource_ids.clear()
                 self._scope_ids.clear()
                 raise
 
-    def _write(self, batch: list[SpanRecord]) -> int:
-        with self._writer.begin() as conn:
-            serialize(conn, (lock_key(r.trace_id) for r in batch))
-            resource_ids = self._ensure_resources(
-                conn, {r.resource.fingerprint: r.resource for r in batch}
-            )
-            scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
-            trace_rows = self._ensure_traces(conn, batch)
-            batch = self._with_stored_logs(conn, batch)
-            rows = [
-                span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
-                          scope_ids[r.scope.fingerprint])
-                for r in batch
-            ]
-            inserted = self._insert_span_rows(conn, rows)
-            touched = {row[0] for row in trace_rows.values()}
-            sessions_before = {(row[1], row[2]) for row in trace_rows.values() if row[2]}
-            if inserted == len(rows):
-                sessions_after = rollups.add_batch(conn, batch, trace_rows)
-            else:
-                rollups.recompute(conn, touched)
-                sessions_after = rollups.session_keys(conn, touched)
-            rollups.refresh_sessions(conn, sessions_before | sessions_after)
+    def _write(self, conn: Connection, batch: list[SpanRecord]) -> int:
+        serialize(conn, (lock_key(r.trace_id) for r in batch))
+        resource_ids = self._ensure_resources(
+            conn, {r.resource.fingerprint: r.resource for r in batch}
+        )
+        scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in batch})
+        trace_rows = self._ensure_traces(conn, batch)
+        batch = self._with_stored_logs(conn, batch)
+        rows = [
+            span_row(r, trace_rows[r.trace_id], resource_ids[r.resource.fingerprint],
+                      scope_ids[r.scope.fingerprint])
+            for r in batch
+        ]
+        inserted = self._insert_span_rows(conn, rows)
+        touched = {row[0] for row in trace_rows.values()}
+        sessions_before = {(row[1], row[2]) for row in trace_rows.values() if row[2]}
+        if inserted == len(rows):
+            sessions_after = rollups.add_batch(conn, batch, trace_rows)
+        else:
+            rollups.recompute(conn, touched)
+            sessions_after = rollups.session_keys(conn, touched)
+        rollups.refresh_sessions(conn, sessions_before | sessions_after)
         return inserted
 
     def _insert_span_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
@@ -173,31 +180,23 @@ class SqlStore(Store):
         unique = list({r.fingerprint: r for r in records}.values())
         if not unique:
             return 0
-        with self._write_lock:
-            try:
-                with self._writer.begin() as conn:
-                    serialize(conn, (lock_key(r.trace_id) for r in unique))
-                    resource_ids = self._ensure_resources(
-                        conn, {r.resource.fingerprint: r.resource for r in unique}
-                    )
-                    scope_ids = self._ensure_scopes(
-                        conn, {r.scope.fingerprint: r.scope for r in unique}
-                    )
-                    # RETURNING counts the new rows (executemany's rowcount is not reliable).
-                    inserted = len(conn.execute(
-                        self._insert_logs,
-                        [
-                            log_row(r, resource_ids[r.resource.fingerprint],
-                                    scope_ids[r.scope.fingerprint])
-                            for r in sorted(unique, key=lambda r: r.fingerprint)
-                        ],
-                    ).all())
-                    if inserted:
-                        self._rederive(conn, {(r.trace_id, r.span_id) for r in unique})
-            except BaseException:
-                self._resource_ids.clear()
-                self._scope_ids.clear()
-                raise
+        with self._transaction() as conn:
+            serialize(conn, (lock_key(r.trace_id) for r in unique))
+            resource_ids = self._ensure_resources(
+                conn, {r.resource.fingerprint: r.resource for r in unique}
+            )
+            scope_ids = self._ensure_scopes(conn, {r.scope.fingerprint: r.scope for r in unique})
+            # RETURNING counts the new rows (executemany's rowcount is not reliable).
+            inserted = len(conn.execute(
+                self._insert_logs,
+                [
+                    log_row(r, resource_ids[r.resource.fingerprint],
+                            scope_ids[r.scope.fingerprint])
+                    for r in sorted(unique, key=lambda r: r.fingerprint)
+                ],
+            ).all())
+            if inserted:
+                self._rederive(conn, {(r.trace_id, r.span_id) for r in unique})
         return inserted
 
     def _rederive(self, conn: Connection, keys: set[SpanKey]) -> None:
@@ -458,7 +457,7 @@ class SqlStore(Store):
     # ---------------------------------------------------------------- deletes
 
     def _delete(self, trace_rows: list[tuple[int, str]]) -> int:
-        with self._write_lock, self._writer.begin() as conn:
+        with self._transaction() as conn:
             return retention.delete_traces(conn, trace_rows)
 
     def delete_trace(self, trace_id: str) -> None:
@@ -493,13 +492,13 @@ class SqlStore(Store):
             if not rows:
                 break
             deleted += self._delete(rows)
-        with self._write_lock, self._writer.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(sessions.delete().where(sessions.c.project_id == project.id))
             conn.execute(projects.delete().where(projects.c.id == project.id))
         return deleted
 
     def set_retention(self, project: Project, policy: RetentionPolicy | None) -> Project:
-        with self._write_lock, self._writer.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(
                 projects.update().where(projects.c.id == project.id).values(
                     retention_days=policy.days if policy else None,
