@@ -1,0 +1,286 @@
+"""Filtered, sorted, keyset-paged listings of a project's spans, traces and sessions.
+
+The listings read only what a table row shows: spans with their attributes (payloads are
+decoded for the rows returned, and for candidates only when part of the filter needs Python);
+traces and sessions from their roll-up rows, never their spans' payloads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from ember.errors import BadRequest
+from ember.model import Page, Project, SessionSummary, StoredSpan
+from ember.query.ast import Condition, Target, walk
+from ember.query.evaluate import Evaluator
+from ember.store import search
+from ember.store.filters import Plan, RowSource, compile_filter, span_source
+from ember.store.rowviews import RollUpView, SpanView
+from ember.store.schema import projects, sessions, spans, traces
+
+StoredSpans = Callable[[Connection, Sequence[Row[Any]]], list[StoredSpan]]
+SpansOfTrace = Callable[[Connection, int, str | None], list[StoredSpan]]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a listing asks: a filter tree (of the listing's target), a sort, a time range on
+    start times ([start_from, start_to) in unix ns) and a page."""
+
+    condition: Condition | None = None
+    sort: str = "start_time"
+    descending: bool = True
+    start_from: int | None = None
+    start_to: int | None = None
+    limit: int = 100
+    cursor: str | None = None
+
+
+# The sort keys each listing accepts; nullable columns sort as -1 so keyset positions exist.
+_SORTS: dict[Target, Mapping[str, Any]] = {
+    "span": {
+        "start_time": spans.c.start_time,
+        "end_time": spans.c.end_time,
+        "latency_ms": spans.c.end_time - spans.c.start_time,
+        "prompt_tokens": sa.func.coalesce(spans.c.prompt_tokens, -1),
+        "completion_tokens": sa.func.coalesce(spans.c.completion_tokens, -1),
+        "total_tokens": sa.func.coalesce(spans.c.total_tokens, -1),
+        "cost": sa.func.coalesce(spans.c.cost, -1),
+    },
+    "trace": {
+        "start_time": traces.c.start_time,
+        "end_time": traces.c.end_time,
+        "latency_ms": traces.c.end_time - traces.c.start_time,
+        "span_count": traces.c.span_count,
+        "error_count": traces.c.error_count,
+        "prompt_tokens": traces.c.prompt_tokens,
+        "completion_tokens": traces.c.completion_tokens,
+        "total_tokens": traces.c.total_tokens,
+        "cost": traces.c.cost,
+    },
+    "session": {
+        "start_time": sessions.c.start_time,
+        "end_time": sessions.c.end_time,
+        "latency_ms": sessions.c.end_time - sessions.c.start_time,
+        "trace_count": sessions.c.trace_count,
+        "error_count": sessions.c.error_count,
+        "prompt_tokens": sessions.c.prompt_tokens,
+        "completion_tokens": sessions.c.completion_tokens,
+        "total_tokens": sessions.c.total_tokens,
+        "cost": sessions.c.cost,
+    },
+}
+_ROW_IDS: dict[Target, Any] = {"span": spans.c.id, "trace": traces.c.id, "session": sessions.c.id}
+_STARTS: dict[Target, Any] = {
+    "span": spans.c.start_time,
+    "trace": traces.c.start_time,
+    "session": sessions.c.start_time,
+}
+
+
+def sort_keys(target: Target) -> tuple[str, ...]:
+    return tuple(_SORTS[target])
+
+
+def _order(target: Target, listing: Listing) -> search.Order:
+    expression = _SORTS[target].get(listing.sort)
+    if expression is None:
+        raise BadRequest(
+            f"cannot sort {target}s by {listing.sort!r}; one of: {', '.join(_SORTS[target])}"
+        )
+    return search.Order(listing.sort, expression, _ROW_IDS[target], listing.descending)
+
+
+def _narrowed(
+    query: sa.Select[Any],
+    target: Target,
+    listing: Listing,
+    dialect: str,
+    source: RowSource | None = None,
+) -> tuple[sa.Select[Any], Plan | None, Evaluator]:
+    evaluator = Evaluator(time.time_ns())
+    start = _STARTS[target]
+    if listing.start_from is not None:
+        query = query.where(start >= listing.start_from)
+    if listing.start_to is not None:
+        query = query.where(start < listing.start_to)
+    if listing.condition is None:
+        return query, None, evaluator
+    plan = compile_filter(listing.condition, target, dialect, evaluator.now_ns, source)
+    return query.where(plan.where), plan, evaluator
+
+
+def reads_annotations(condition: Condition | None) -> bool:
+    """Whether the filter reads annotations (so the Python check must load them)."""
+    return condition is not None and any(
+        getattr(node, "kind", None) == "annotation" for node in walk(condition)
+    )
+
+
+def span_page(
+    conn: Connection,
+    base: sa.Select[Any],
+    listing: Listing,
+    stored_spans: StoredSpans,
+) -> Page[StoredSpan]:
+    """`base` selects the spans rows (joined with their trace and project) of one project."""
+    order = _order("span", listing)
+    query = base.add_columns(order.expression.label("sort_value"), spans.c.id.label("row_id"))
+    # `base` joins the span's trace, so its trace id is read from there.
+    source = span_source(spans, trace_id=traces.c.trace_id)
+    query, plan, evaluator = _narrowed(query, "span", listing, conn.dialect.name, source)
+    decoded: dict[int, StoredSpan] = {}
+    check = None
+    if plan is not None and plan.residual is not None:
+        residual = plan.residual
+
+        def check(rows: Sequence[Row[Any]]) -> list[bool]:
+            items = stored_spans(conn, rows)
+            notes = _annotation_lookup(conn, "span", [s.span_id for s in items], residual)
+            verdicts = []
+            for item in items:
+                ok = evaluator.matches(residual, SpanView(item, partial(notes, item.span_id)))
+                if ok:
+                    decoded[item.id] = item
+                verdicts.append(ok)
+            return verdicts
+
+    rows, next_cursor = search.page(conn, query, order, listing.cursor, listing.limit, check)
+    items = stored_spans(conn, rows) if check is None else [decoded[row.id] for row in rows]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def trace_page(
+    conn: Connection,
+    project: Project,
+    listing: Listing,
+    spans_of: SpansOfTrace,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> tuple[list[Row[Any]], str | None]:
+    """The `traces` rows (with `project_name`) of one page, and the next cursor.
+
+    `spans_of(conn, trace row id, span id or None)` decodes a trace's spans (or one), for the
+    parts of a filter on root attributes or `any(...)` that SQL could not decide; `where` adds
+    conditions of the caller's own (Phoenix's trace parameters)."""
+    order = _order("trace", listing)
+    query = (
+        sa.select(
+            traces,
+            projects.c.name.label("project_name"),
+            order.expression.label("sort_value"),
+            traces.c.id.label("row_id"),
+        )
+        .join(projects, projects.c.id == traces.c.project_id)
+        .where(traces.c.project_id == project.id, *where)
+    )
+    query, plan, evaluator = _narrowed(query, "trace", listing, conn.dialect.name)
+    check = None
+    if plan is not None and plan.residual is not None:
+        residual = plan.residual
+
+        def check(rows: Sequence[Row[Any]]) -> list[bool]:
+            notes = _annotation_lookup(conn, "trace", [r.trace_id for r in rows], residual)
+            span_notes = (
+                partial(_span_annotation, conn) if reads_annotations(residual) else None
+            )
+            return [
+                evaluator.matches(
+                    residual,
+                    RollUpView(
+                        row,
+                        attributes=partial(_root_attributes, conn, row, spans_of),
+                        spans=partial(spans_of, conn, row.id, None),
+                        annotations=partial(notes, row.trace_id),
+                        span_annotations=span_notes,
+                    ),
+                )
+                for row in rows
+            ]
+
+    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+
+
+def session_page(
+    conn: Connection, project: Project, listing: Listing
+) -> Page[SessionSummary]:
+    """Sessions with their roll-ups (`trace_ids` left empty: a listing does not list them)."""
+    order = _order("session", listing)
+    query = sa.select(
+        sessions, order.expression.label("sort_value"), sessions.c.id.label("row_id")
+    ).where(sessions.c.project_id == project.id)
+    query, plan, evaluator = _narrowed(query, "session", listing, conn.dialect.name)
+    check = None
+    if plan is not None and plan.residual is not None:
+        residual = plan.residual
+
+        def check(rows: Sequence[Row[Any]]) -> list[bool]:
+            notes = _annotation_lookup(conn, "session", [r.session_id for r in rows], residual)
+            return [
+                evaluator.matches(
+                    residual, RollUpView(row, annotations=partial(notes, row.session_id))
+                )
+                for row in rows
+            ]
+
+    rows, next_cursor = search.page(conn, query, order, listing.cursor, listing.limit, check)
+    items = [
+        SessionSummary(
+            session_id=row.session_id,
+            project_name=project.name,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            trace_count=row.trace_count,
+            error_count=row.error_count,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
+            total_tokens=row.total_tokens,
+            first_input=row.first_input,
+            last_output=row.last_output,
+            user_id=row.user_id,
+            trace_ids=[],
+            cost=row.cost,
+            unpriced_spans=row.unpriced_spans,
+        )
+        for row in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# --- what the Python part of a filter reads ------------------------------------------------
+
+
+def _root_attributes(
+    conn: Connection, row: Row[Any], spans_of: SpansOfTrace
+) -> Mapping[str, Any]:
+    if row.root_span_id is None:
+        return {}
+    found = spans_of(conn, row.id, row.root_span_id)
+    return found[0].attributes if found else {}
+
+
+def _span_annotation(conn: Connection, span_id: str, name: str) -> list[dict[str, Any]]:
+    """One span's annotations of one name (for `any(...)` over annotations left to Python)."""
+    from ember.store.annotations import annotations_by_target
+
+    return annotations_by_target(conn, "span", [span_id]).get((span_id, name), [])
+
+
+def _annotation_lookup(
+    conn: Connection, kind: str, target_ids: list[str], condition: Condition
+) -> Callable[[str, str], list[dict[str, Any]]]:
+    """Annotations of these rows by (target id, name), loaded once per chunk, only when the
+    Python part of the filter reads annotations."""
+    if not reads_annotations(condition):
+        return lambda _key, _name: []
+    from ember.store.annotations import annotations_by_target
+
+    found = annotations_by_target(conn, kind, target_ids)
+    return lambda key, name: found.get((key, name), [])

@@ -1,0 +1,69 @@
+"""The filter language over REST, against a real `ember serve` on every backend."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import EmberProcess
+from tests.helpers import make_span, post, project_request, span_id, trace_id
+
+
+def _send(server: EmberProcess, project: str) -> None:
+    trace = trace_id()
+    root = span_id()
+    spans = [
+        make_span(trace, root, None, "ask", attributes={
+            "openinference.span.kind": "CHAIN",
+            "input.value": "How do refunds work for orders older than thirty days? " * 3,
+            "metadata": '{"tier": "gold"}',
+        }),
+        make_span(trace, span_id(), root, "model", attributes={
+            "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
+            "llm.token_count.total": 120, "acme.team": "ml",
+        }),
+        make_span(trace, span_id(), root, "tool", status_code=2, attributes={
+            "openinference.span.kind": "TOOL", "acme.team": "infra",
+        }),
+    ]
+    assert post(server.url, project_request(project, spans)).status_code == 200
+
+
+def _names(server: EmberProcess, project: str, **params: object) -> list[str]:
+    response = server.get(f"/v1/projects/{project}/spans", **params)
+    assert response.status_code == 200, response.text
+    return sorted(span["name"] for span in response.json()["data"])
+
+
+def test_filter_and_attribute_parameters(shared_server: EmberProcess) -> None:
+    _send(shared_server, "filter-route")
+    assert _names(shared_server, "filter-route", filter="'REFUND' in input.value") == ["ask"]
+    assert _names(shared_server, "filter-route", filter="metadata['tier'] == 'gold'") == ["ask"]
+    assert _names(
+        shared_server, "filter-route", filter="span_kind in ['LLM', 'TOOL']",
+        attribute="acme.team:infra",
+    ) == ["tool"]
+    assert _names(shared_server, "filter-route", attribute="llm.token_count.total:120") == [
+        "model"
+    ]
+    assert _names(shared_server, "filter-route", filter="acme.team != 'infra'") == ["model"]
+
+
+def test_a_bad_filter_is_a_400_that_points_at_the_mistake(shared_server: EmberProcess) -> None:
+    _send(shared_server, "filter-bad")
+    response = httpx.get(
+        f"{shared_server.url}/v1/projects/filter-bad/spans",
+        params={"filter": "llm.modle_name == 'gpt-4o'"},
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert "llm.model_name" in message and "1:1" in message
+    response = httpx.get(
+        f"{shared_server.url}/v1/projects/filter-bad/spans",
+        params={"filter": "__import__('os').system('true')"},
+    )
+    assert response.status_code == 400
+    response = httpx.get(
+        f"{shared_server.url}/v1/projects/filter-bad/spans", params={"attribute": "nocolon"}
+    )
+    assert response.status_code == 400
+    assert "key:value" in response.json()["error"]["message"]
