@@ -1,0 +1,273 @@
+"""Trace and session pages for the Phoenix-compatible listings, from the roll-up tables alone.
+
+Traces are read from `traces` (their roll-ups), never from the spans' attributes or payload:
+`include_spans` adds the spans' tree columns only. Pages are keyset pages on (sort value, row
+id), so rows written or deleted while a client pages never make it skip or repeat a row that
+stayed; the cursor remembers the sort it was made for. Sessions page on their row id.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+
+from ember.errors import BadRequest, NotFound
+from ember.model import (
+    Page,
+    Project,
+    SessionItem,
+    SessionSummary,
+    SessionTrace,
+    SpanBrief,
+    TraceItem,
+    TraceQuery,
+)
+from ember.store import listings
+from ember.store.dialects import chunks
+from ember.store.rows import trace_summary
+from ember.store.schema import projects, sessions, spans, traces
+
+ORDERS = ("asc", "desc")
+
+
+def page_traces(
+    readers: Engine,
+    project: Project,
+    q: TraceQuery,
+    cursor: str | None,
+    limit: int,
+    spans_of: listings.SpansOfTrace,
+) -> Page[TraceItem]:
+    """A project's traces matching `q`, in its order (store/listings.py pages them, so cursors
+    and filters work as in every listing); `next_cursor` is None on the last page."""
+    if q.order not in ORDERS:
+        raise BadRequest(f"order must be one of {ORDERS}")
+    listing = listings.Listing(
+        condition=q.condition,
+        sort=q.sort,
+        descending=q.order == "desc",
+        start_from=q.start_time_from,
+        start_to=q.start_time_to,
+        limit=limit,
+        cursor=cursor,
+    )
+    with readers.connect() as conn:
+        rows, next_cursor = listings.trace_page(
+            conn, project, listing, spans_of, _trace_filters(project, q)
+        )
+        briefs = _span_briefs(conn, [row.id for row in rows]) if q.include_spans else None
+    items = [
+        TraceItem(
+            id=row.id,
+            project_id=row.project_id,
+            summary=trace_summary(row),
+            spans=None if briefs is None else briefs.get(row.id, []),
+        )
+        for row in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _trace_filters(project: Project, q: TraceQuery) -> list[sa.ColumnElement[bool]]:
+    """Phoenix's trace parameters (sessions, error, latency bounds) as SQL conditions."""
+    where: list[sa.ColumnElement[bool]] = []
+    latency = traces.c.end_time - traces.c.start_time
+    if q.session_ids or q.session_rowids:
+        of_sessions = []
+        if q.session_ids:
+            of_sessions.append(traces.c.session_id.in_(sorted(set(q.session_ids))))
+        if q.session_rowids:
+            of_sessions.append(traces.c.session_id.in_(
+                sa.select(sessions.c.session_id).where(
+                    sessions.c.id.in_(sorted(set(q.session_rowids))),
+                    sessions.c.project_id == project.id,
+                )
+            ))
+        where.append(sa.or_(*of_sessions))
+    if q.error is not None:
+        where.append(traces.c.error_count > 0 if q.error else traces.c.error_count == 0)
+    if q.min_latency_ns is not None:
+        where.append(latency >= q.min_latency_ns)
+    if q.max_latency_ns is not None:
+        where.append(latency <= q.max_latency_ns)
+    return where
+
+
+def _span_briefs(conn: Connection, trace_rowids: Sequence[int]) -> dict[int, list[SpanBrief]]:
+    """The tree columns of these traces' spans, by trace row id, in start order."""
+    found: dict[int, list[SpanBrief]] = {}
+    for chunk in chunks(sorted(trace_rowids)):
+        for row in conn.execute(
+            sa.select(
+                spans.c.id, spans.c.trace_rowid, spans.c.span_id, spans.c.parent_id,
+                spans.c.name, spans.c.span_kind, spans.c.status_code, spans.c.start_time,
+                spans.c.end_time,
+            )
+            .where(spans.c.trace_rowid.in_(chunk))
+            .order_by(spans.c.start_time, spans.c.id)
+        ):
+            found.setdefault(row.trace_rowid, []).append(SpanBrief(
+                id=row.id, span_id=row.span_id, parent_id=row.parent_id, name=row.name,
+                span_kind=row.span_kind, status_code=row.status_code,
+                start_time=row.start_time, end_time=row.end_time,
+            ))
+    return found
+
+
+def trace_id_by_rowid(readers: Engine, rowid: int) -> str:
+    """The trace id of a trace row; raises NotFound."""
+    with readers.connect() as conn:
+        trace_id = conn.execute(
+            sa.select(traces.c.trace_id).where(traces.c.id == rowid)
+        ).scalar()
+    if trace_id is None:
+        raise NotFound(f"no trace with row id {rowid}")
+    return str(trace_id)
+
+
+# ----------------------------------------------------------------------------------- sessions
+
+
+def page_sessions(
+    readers: Engine, project: Project, order: str, cursor: str | None, limit: int
+) -> Page[SessionItem]:
+    """A project's sessions by row id (`order` asc or desc), each with its traces."""
+    if order not in ORDERS:
+        raise BadRequest(f"order must be one of {ORDERS}")
+    query = _session_select().where(sessions.c.project_id == project.id)
+    if cursor is not None:
+        rowid = _decode_session_cursor(cursor, order)
+        query = query.where(sessions.c.id <= rowid if order == "desc" else sessions.c.id >= rowid)
+    query = query.order_by(sessions.c.id.desc() if order == "desc" else sessions.c.id.asc())
+    with readers.connect() as conn:
+        rows = list(conn.execute(query.limit(limit + 1)))
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = _encode_session_cursor(order, rows.pop().id)
+        items = _session_items(conn, rows)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def find_session(readers: Engine, rowid: int | None, session_id: str | None) -> SessionItem:
+    """A session by row id, or by its own id when exactly one project has a session of that
+    id; raises NotFound, or BadRequest when several projects do."""
+    query = _session_select()
+    if rowid is not None:
+        query = query.where(sessions.c.id == rowid)
+        missing = f"no session with row id {rowid}"
+    else:
+        query = query.where(sessions.c.session_id == session_id)
+        missing = f"no session with id {session_id!r}"
+    with readers.connect() as conn:
+        rows = list(conn.execute(query.order_by(sessions.c.id).limit(2)))
+        if not rows:
+            raise NotFound(missing)
+        if len(rows) > 1:
+            raise BadRequest(
+                f"several projects have a session with id {session_id!r}: name it by its "
+                "GlobalID (the `id` of GET /v1/projects/{project}/sessions)"
+            )
+        (item,) = _session_items(conn, rows)
+    return item
+
+
+def session_keys(
+    readers: Engine, rowids: Sequence[int], session_ids: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(project row id, session id) of the sessions with these row ids or these own ids (in
+    every project that has them)."""
+    keys: set[tuple[int, str]] = set()
+    with readers.connect() as conn:
+        for column, values in ((sessions.c.id, rowids), (sessions.c.session_id, session_ids)):
+            for chunk in chunks(sorted(set(values))):
+                keys.update(
+                    (row.project_id, row.session_id) for row in conn.execute(
+                        sa.select(sessions.c.project_id, sessions.c.session_id)
+                        .where(column.in_(chunk))
+                    )
+                )
+    return sorted(keys)
+
+
+def _session_select() -> sa.Select[Any]:
+    return sa.select(sessions, projects.c.name.label("project_name")).join(
+        projects, projects.c.id == sessions.c.project_id
+    )
+
+
+def _session_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[SessionItem]:
+    """The sessions of these rows with their traces (one query for all of them)."""
+    traces_of: dict[tuple[int, str], list[SessionTrace]] = {}
+    by_project: dict[int, list[str]] = {}
+    for row in rows:
+        by_project.setdefault(row.project_id, []).append(row.session_id)
+    for project_id, session_ids in by_project.items():
+        for chunk in chunks(sorted(session_ids)):
+            for trace in conn.execute(
+                sa.select(
+                    traces.c.id, traces.c.trace_id, traces.c.start_time, traces.c.end_time,
+                    traces.c.session_id,
+                )
+                .where(traces.c.project_id == project_id, traces.c.session_id.in_(chunk))
+                .order_by(traces.c.start_time, traces.c.trace_id)
+            ):
+                traces_of.setdefault((project_id, trace.session_id), []).append(SessionTrace(
+                    id=trace.id, trace_id=trace.trace_id, start_time=trace.start_time,
+                    end_time=trace.end_time,
+                ))
+    items = []
+    for row in rows:
+        members = traces_of.get((row.project_id, row.session_id), [])
+        summary = SessionSummary(
+            session_id=row.session_id,
+            project_name=row.project_name,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            trace_count=row.trace_count,
+            error_count=row.error_count,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
+            total_tokens=row.total_tokens,
+            first_input=row.first_input,
+            last_output=row.last_output,
+            user_id=row.user_id,
+            trace_ids=[t.trace_id for t in members],
+            cost=row.cost,
+            unpriced_spans=row.unpriced_spans,
+        )
+        items.append(SessionItem(
+            id=row.id, project_id=row.project_id, summary=summary, traces=members
+        ))
+    return items
+
+
+# ------------------------------------------------------------------------------------ cursors
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _unb64(cursor: str) -> str:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+
+
+def _encode_session_cursor(order: str, rowid: int) -> str:
+    return _b64(f"session:{order}:{rowid}")
+
+
+def _decode_session_cursor(cursor: str, order: str) -> int:
+    try:
+        kind, issued_for, rowid = _unb64(cursor).split(":")
+        if kind != "session":
+            raise ValueError(kind)
+        parsed = int(rowid)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cursor {cursor!r} is not a session cursor this server issued") from exc
+    if issued_for != order:
+        raise BadRequest(f"cursor {cursor!r} was issued for order={issued_for}, not {order}")
+    return parsed
