@@ -14,16 +14,21 @@ the methods that need them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ember_sdk import transfer
-from ember_sdk.http import ClientError, get_json
+from ember_sdk import frames, transfer
+from ember_sdk.http import ClientError, error_text, get_json
 from ember_sdk.settings import resolve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_BASE_URL = "http://127.0.0.1:6006"
 
@@ -109,3 +114,142 @@ class Client:
             self.http, path, project=project, format=format, remint_ids=remint_ids,
             progress=progress,
         )
+
+    # --- questions, answered as DataFrames (ember-sdk[dataframe]) --------------------------
+
+    def spans(
+        self,
+        project: str,
+        filter: str | None = None,
+        *,
+        select: Sequence[str] | Mapping[str, str] | None = None,
+        explode: str | None = None,
+        explode_columns: Mapping[str, str] | None = None,
+        concat: str | None = None,
+        concat_columns: Mapping[str, str] | None = None,
+        rename: Mapping[str, str] | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        root_spans_only: bool = False,
+        limit: int = 1000,
+    ) -> pd.DataFrame:
+        """The project's spans matching `filter` (Ember's filter language, docs/query.md) as
+        a DataFrame indexed by span id: every field and attribute, or the `select`ed keys;
+        `explode` gives a row per member of a list (`"retrieval.documents"` with
+        `explode_columns={"content": "document.content"}`), indexed by span id and position.
+        At most `limit` spans; a warning says when more matched."""
+        query = frames.span_query_body(
+            filter=filter, select=select, explode=explode, explode_columns=explode_columns,
+            concat=concat, concat_columns=concat_columns, rename=rename,
+        )
+        body: dict[str, Any] = {
+            "queries": [query], "limit": limit, "root_spans_only": root_spans_only,
+            "start_time": None if start_time is None else start_time.isoformat(),
+            "end_time": None if end_time is None else end_time.isoformat(),
+        }
+        try:
+            response = self.http.post("/v1/spans", params={"project_name": project}, json=body)
+        except httpx.HTTPError as exc:
+            raise ClientError(f"cannot reach Ember at {self.base_url}: {exc}") from exc
+        if response.status_code != 200:
+            raise ClientError(f"POST /v1/spans answered {response.status_code}: "
+                              f"{error_text(response)}")
+        ((frame, more),) = frames.frames_from_multipart(
+            response.headers.get("content-type", ""), response.content
+        )
+        if more:
+            warnings.warn(
+                f"more than {limit} spans matched; raise limit= to get them all", stacklevel=2
+            )
+        return frame
+
+    def traces(
+        self,
+        project: str,
+        filter: str | None = None,
+        *,
+        sort: str = "start_time",
+        descending: bool = True,
+        limit: int = 1000,
+    ) -> pd.DataFrame:
+        """The project's traces matching a trace `filter` (roll-ups, the root's attributes,
+        `any(...)` over spans), one row per trace, in `sort` order; at most `limit`."""
+        params = {"sort": sort, "order": "desc" if descending else "asc", "filter": filter}
+        return self._listing(f"/v1/projects/{project}/traces", params, limit, "trace_id")
+
+    def sessions(
+        self,
+        project: str,
+        filter: str | None = None,
+        *,
+        sort: str = "start_time",
+        descending: bool = True,
+        limit: int = 1000,
+    ) -> pd.DataFrame:
+        """The project's sessions matching a session `filter`, one row per session."""
+        params = {"sort": sort, "order": "desc" if descending else "asc", "filter": filter}
+        return self._listing(f"/v1/projects/{project}/sessions", params, limit, "session_id")
+
+    def _listing(
+        self, path: str, params: dict[str, Any], limit: int, index: str
+    ) -> pd.DataFrame:
+        import pandas as pd
+
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(rows) < limit:
+            query = {k: v for k, v in params.items() if v is not None}
+            query["limit"] = min(1000, limit - len(rows))
+            if cursor:
+                query["cursor"] = cursor
+            page = get_json(self.http, path, query)
+            rows += page["data"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        frame = pd.json_normalize(rows) if rows else pd.DataFrame(columns=[index])
+        return frame.set_index(index)
+
+    def log_span_annotations(self, frame: pd.DataFrame, annotator_kind: str = "CODE") -> int:
+        """Upsert one span annotation per row of `frame`: a `span_id` column (or the index,
+        as `spans()` gives it), a `name` column, and any of `label`, `score`, `explanation`,
+        `identifier`, `annotator_kind`, `metadata` (a dict). Returns how many were sent."""
+        data = frame.reset_index() if "span_id" not in frame.columns else frame
+        if "context.span_id" in data.columns and "span_id" not in data.columns:
+            data = data.rename(columns={"context.span_id": "span_id"})
+        missing = {"span_id", "name"} - set(data.columns)
+        if missing:
+            raise ValueError(f"the frame needs columns {sorted(missing)}")
+        items = []
+        for row in data.to_dict("records"):
+            result = {k: _plain(row.get(k)) for k in ("label", "score", "explanation")}
+            item: dict[str, Any] = {
+                "span_id": row["span_id"],
+                "name": row["name"],
+                "annotator_kind": _plain(row.get("annotator_kind")) or annotator_kind,
+                "result": {k: v for k, v in result.items() if v is not None},
+            }
+            for key in ("identifier", "metadata"):
+                if _plain(row.get(key)) is not None:
+                    item[key] = row[key]
+            items.append(item)
+        for start in range(0, len(items), 1000):
+            try:
+                response = self.http.post(
+                    "/v1/span_annotations", json={"data": items[start : start + 1000]}
+                )
+            except httpx.HTTPError as exc:
+                raise ClientError(f"cannot reach Ember at {self.base_url}: {exc}") from exc
+            if response.status_code != 200:
+                raise ClientError(f"POST /v1/span_annotations answered "
+                                  f"{response.status_code}: {error_text(response)}")
+        return len(items)
+
+
+def _plain(value: Any) -> Any:
+    """None for pandas' missing values (None, NaN, NA, NaT), else the value."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, dict | list) and pd.isna(value)):
+        return None
+    return value
