@@ -67,3 +67,42 @@ def test_a_bad_filter_is_a_400_that_points_at_the_mistake(shared_server: EmberPr
     )
     assert response.status_code == 400
     assert "key:value" in response.json()["error"]["message"]
+
+
+def test_trace_and_session_listings_take_filters_and_sorts(shared_server: EmberProcess) -> None:
+    project = "filter-listings"
+    for n, (session, tokens, failing) in enumerate(
+        [("alpha", 10, False), ("alpha", 500, True), ("beta", 50, False)]
+    ):
+        trace = trace_id()
+        root = span_id()
+        spans = [
+            make_span(trace, root, None, f"turn{n}", start=1_000_000_000 * (n + 1), attributes={
+                "openinference.span.kind": "AGENT", "session.id": session,
+                "input.value": f"question {n}",
+            }),
+            make_span(trace, span_id(), root, "model", start=1_000_000_000 * (n + 1),
+                      status_code=2 if failing else 0, attributes={
+                          "openinference.span.kind": "LLM", "llm.token_count.total": tokens,
+                      }),
+        ]
+        assert post(shared_server.url, project_request(project, spans)).status_code == 200
+
+    def names(path: str, key: str, **params: object) -> list[str]:
+        response = shared_server.get(f"/v1/projects/{project}/{path}", **params)
+        assert response.status_code == 200, response.text
+        return [item[key] for item in response.json()["data"]]
+
+    traces = shared_server.get(f"/v1/projects/{project}/traces", sort="total_tokens").json()
+    assert [t["token_count_total"] for t in traces["data"]] == [500, 50, 10]
+    failing = shared_server.get(
+        f"/v1/projects/{project}/traces",
+        filter="any(span_kind == 'LLM' and status_code == 'ERROR')",
+    ).json()["data"]
+    assert len(failing) == 1 and failing[0]["token_count_total"] == 500
+    assert names("sessions", "session_id", filter="traces >= 2") == ["alpha"]
+    assert names("sessions", "session_id", sort="total_tokens", order="desc") == [
+        "alpha", "beta"
+    ]
+    bad = shared_server.get(f"/v1/projects/{project}/sessions", filter="span_kind == 'LLM'")
+    assert bad.status_code == 400

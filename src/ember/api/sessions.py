@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from ember.api.deps import project_of, store_of, unprocessable
+from ember.api.filter_params import combined_condition
 from ember.api.routes import JSONResponse
 from ember.api.shapes import parse_global_id, session_data_json
 from ember.errors import NotFound
+from ember.store.listings import Listing
 
 router = APIRouter()
 
@@ -35,9 +37,22 @@ def list_sessions(
     cursor: str | None = None,
     limit: Annotated[int, Query(gt=0, le=1000)] = 100,
     order: Literal["asc", "desc"] = "asc",
+    sort: Annotated[
+        str,
+        Query(description="id (creation order, Phoenix's), start_time, end_time, latency_ms, "
+              "trace_count, error_count, prompt_tokens, completion_tokens, total_tokens or cost"),
+    ] = "id",
+    filter: Annotated[
+        str | None,
+        Query(description="A session filter in Ember's filter language, e.g. "
+              "trace_count >= 3 and 'cancel' in first_input"),
+    ] = None,
 ) -> JSONResponse:
     store = store_of(request)
-    page = store.page_sessions(project_of(store, project_identifier), order, cursor, limit)
+    listing = Listing(condition=combined_condition(filter, target="session"), sort=sort)
+    page = store.page_sessions(
+        project_of(store, project_identifier), order, cursor, limit, listing
+    )
     return JSONResponse(
         {"data": [session_data_json(s) for s in page.items], "next_cursor": page.next_cursor}
     )

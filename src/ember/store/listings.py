@@ -67,6 +67,7 @@ _SORTS: dict[Target, Mapping[str, Any]] = {
         "cost": traces.c.cost,
     },
     "session": {
+        "id": sessions.c.id,  # creation order, as Phoenix lists sessions
         "start_time": sessions.c.start_time,
         "end_time": sessions.c.end_time,
         "latency_ms": sessions.c.end_time - sessions.c.start_time,
@@ -210,12 +211,19 @@ def trace_page(
 
 def session_page(
     conn: Connection, project: Project, listing: Listing
-) -> Page[SessionSummary]:
-    """Sessions with their roll-ups (`trace_ids` left empty: a listing does not list them)."""
+) -> tuple[list[Row[Any]], str | None]:
+    """The `sessions` rows (with `project_name`) of one page, and the next cursor."""
     order = _order("session", listing)
-    query = sa.select(
-        sessions, order.expression.label("sort_value"), sessions.c.id.label("row_id")
-    ).where(sessions.c.project_id == project.id)
+    query = (
+        sa.select(
+            sessions,
+            projects.c.name.label("project_name"),
+            order.expression.label("sort_value"),
+            sessions.c.id.label("row_id"),
+        )
+        .join(projects, projects.c.id == sessions.c.project_id)
+        .where(sessions.c.project_id == project.id)
+    )
     query, plan, evaluator = _narrowed(query, "session", listing, conn.dialect.name)
     check = None
     if plan is not None and plan.residual is not None:
@@ -230,28 +238,28 @@ def session_page(
                 for row in rows
             ]
 
-    rows, next_cursor = search.page(conn, query, order, listing.cursor, listing.limit, check)
-    items = [
-        SessionSummary(
-            session_id=row.session_id,
-            project_name=project.name,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            trace_count=row.trace_count,
-            error_count=row.error_count,
-            prompt_tokens=row.prompt_tokens,
-            completion_tokens=row.completion_tokens,
-            total_tokens=row.total_tokens,
-            first_input=row.first_input,
-            last_output=row.last_output,
-            user_id=row.user_id,
-            trace_ids=[],
-            cost=row.cost,
-            unpriced_spans=row.unpriced_spans,
-        )
-        for row in rows
-    ]
-    return Page(items=items, next_cursor=next_cursor)
+    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+
+
+def session_summary(row: Row[Any], trace_ids: Sequence[str] = ()) -> SessionSummary:
+    """A session row's roll-up (a listing leaves `trace_ids` empty)."""
+    return SessionSummary(
+        session_id=row.session_id,
+        project_name=row.project_name,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        trace_count=row.trace_count,
+        error_count=row.error_count,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        total_tokens=row.total_tokens,
+        first_input=row.first_input,
+        last_output=row.last_output,
+        user_id=row.user_id,
+        trace_ids=list(trace_ids),
+        cost=row.cost,
+        unpriced_spans=row.unpriced_spans,
+    )
 
 
 # --- what the Python part of a filter reads ------------------------------------------------

@@ -8,8 +8,8 @@ stayed; the cursor remembers the sort it was made for. Sessions page on their ro
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,6 @@ from ember.model import (
     Page,
     Project,
     SessionItem,
-    SessionSummary,
     SessionTrace,
     SpanBrief,
     TraceItem,
@@ -133,21 +132,21 @@ def trace_id_by_rowid(readers: Engine, rowid: int) -> str:
 
 
 def page_sessions(
-    readers: Engine, project: Project, order: str, cursor: str | None, limit: int
+    readers: Engine,
+    project: Project,
+    order: str,
+    cursor: str | None,
+    limit: int,
+    listing: listings.Listing | None = None,
 ) -> Page[SessionItem]:
-    """A project's sessions by row id (`order` asc or desc), each with its traces."""
+    """A project's sessions, each with its traces: by row id (`order` asc or desc) unless
+    `listing` sorts them otherwise; `listing`'s filter applies."""
     if order not in ORDERS:
         raise BadRequest(f"order must be one of {ORDERS}")
-    query = _session_select().where(sessions.c.project_id == project.id)
-    if cursor is not None:
-        rowid = _decode_session_cursor(cursor, order)
-        query = query.where(sessions.c.id <= rowid if order == "desc" else sessions.c.id >= rowid)
-    query = query.order_by(sessions.c.id.desc() if order == "desc" else sessions.c.id.asc())
+    base = listing or listings.Listing(sort="id")
+    listing = replace(base, descending=order == "desc", cursor=cursor, limit=limit)
     with readers.connect() as conn:
-        rows = list(conn.execute(query.limit(limit + 1)))
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = _encode_session_cursor(order, rows.pop().id)
+        rows, next_cursor = listings.session_page(conn, project, listing)
         items = _session_items(conn, rows)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -222,23 +221,7 @@ def _session_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[SessionIt
     items = []
     for row in rows:
         members = traces_of.get((row.project_id, row.session_id), [])
-        summary = SessionSummary(
-            session_id=row.session_id,
-            project_name=row.project_name,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            trace_count=row.trace_count,
-            error_count=row.error_count,
-            prompt_tokens=row.prompt_tokens,
-            completion_tokens=row.completion_tokens,
-            total_tokens=row.total_tokens,
-            first_input=row.first_input,
-            last_output=row.last_output,
-            user_id=row.user_id,
-            trace_ids=[t.trace_id for t in members],
-            cost=row.cost,
-            unpriced_spans=row.unpriced_spans,
-        )
+        summary = listings.session_summary(row, [t.trace_id for t in members])
         items.append(SessionItem(
             id=row.id, project_id=row.project_id, summary=summary, traces=members
         ))
@@ -246,28 +229,3 @@ def _session_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[SessionIt
 
 
 # ------------------------------------------------------------------------------------ cursors
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _unb64(cursor: str) -> str:
-    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-
-
-def _encode_session_cursor(order: str, rowid: int) -> str:
-    return _b64(f"session:{order}:{rowid}")
-
-
-def _decode_session_cursor(cursor: str, order: str) -> int:
-    try:
-        kind, issued_for, rowid = _unb64(cursor).split(":")
-        if kind != "session":
-            raise ValueError(kind)
-        parsed = int(rowid)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cursor {cursor!r} is not a session cursor this server issued") from exc
-    if issued_for != order:
-        raise BadRequest(f"cursor {cursor!r} was issued for order={issued_for}, not {order}")
-    return parsed
