@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ember.store import migrate
 from tests.conftest import free_port
 
 
@@ -17,10 +18,10 @@ def _ember(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     first = _ember("db", "upgrade", "--working-dir", str(tmp_path))
     assert first.returncode == 0, first.stderr
-    assert "upgraded at revision 0004" in first.stdout
+    assert f"upgraded at revision {migrate.HEAD}" in first.stdout
     assert (tmp_path / "ember.db").exists()
     again = _ember("db", "upgrade", "--working-dir", str(tmp_path))
-    assert "already at revision 0004" in again.stdout
+    assert f"already at revision {migrate.HEAD}" in again.stdout
 
 
 def test_settings_lists_every_env_var() -> None:

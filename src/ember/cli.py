@@ -9,8 +9,10 @@ from typing import Any
 import click
 
 from ember import __version__
+from ember.demo.command import demo as demo_command
 from ember.errors import EmberError
 from ember.settings import load_settings, settings_table
+from ember.transfer_cli import export_command, import_command
 
 
 def _settings(**overrides: Any) -> Any:
@@ -68,6 +70,11 @@ def serve(
         message = exc.message if isinstance(exc, EmberError) else str(exc)
         click.echo(f"ember: {message}", err=True)
         sys.exit(1)
+
+
+main.add_command(demo_command, name="demo")
+main.add_command(export_command, name="export")
+main.add_command(import_command, name="import")
 
 
 @main.group()

@@ -68,3 +68,10 @@ class QueueFull(Unavailable):
 
 class StoreUnavailable(Unavailable):
     code = "store_unavailable"
+
+
+class Conflict(EmberError):
+    """The request would break a uniqueness rule (a project name that is taken)."""
+
+    status = 409
+    code = "conflict"

@@ -327,3 +327,133 @@ class SpanFilter:
     roots_only: bool = False
     start_time_from: int | None = None
     start_time_to: int | None = None
+
+
+# --------------------------------------------------------------------------------- annotations
+
+# An annotation is about a span, a trace, a session, or one retrieved document of a span (by
+# its position in the span's `retrieval.documents`): target kind "span", "trace", "session" or
+# "document". Its annotator kind is HUMAN, LLM or CODE; its source API or APP.
+# Stored as the document position of annotations that are not about a document, so that the
+# upsert key (target kind, target id, name, identifier, position) never holds a NULL.
+NO_DOCUMENT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationInput:
+    """One annotation to upsert. Ids are as users see them: lowercase hex span/trace ids, or
+    the session's own id text. `identifier` "" is the default annotation of that name."""
+
+    target_kind: str
+    target_id: str
+    name: str
+    annotator_kind: str
+    label: str | None = None
+    score: float | None = None
+    explanation: str | None = None
+    metadata: dict[str, Any] | None = None
+    identifier: str = ""
+    document_position: int = NO_DOCUMENT
+    source: str = "API"
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A stored annotation; times are unix nanoseconds."""
+
+    id: int
+    target_kind: str
+    target_id: str
+    document_position: int
+    name: str
+    label: str | None
+    score: float | None
+    explanation: str | None
+    metadata: dict[str, Any]
+    annotator_kind: str
+    identifier: str
+    source: str
+    user_id: str | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationQuery:
+    """Which annotations of one target kind a listing returns, within a project: those on
+    `target_ids` and/or with one of `identifiers`, named in `include_names` (all when empty)
+    and not in `exclude_names`."""
+
+    target_kind: str
+    target_ids: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    include_names: tuple[str, ...] = ()
+    exclude_names: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------- trace and session pages
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """The trace listing's filters and order. Times are unix ns (start time in
+    [start_time_from, start_time_to)); latency bounds are inclusive, in ns. `session_ids` are
+    sessions' own ids, `session_rowids` their row ids; a trace matches either."""
+
+    start_time_from: int | None = None
+    start_time_to: int | None = None
+    sort: str = "start_time"  # or latency_ms, span_count, total_tokens, cost, ...
+    order: str = "desc"  # or "asc"
+    # A trace filter of Ember's filter language (an `ember.query.ast` condition), or None.
+    condition: Any = None
+    session_ids: tuple[str, ...] = ()
+    session_rowids: tuple[int, ...] = ()
+    error: bool | None = None
+    min_latency_ns: int | None = None
+    max_latency_ns: int | None = None
+    include_spans: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpanBrief:
+    """A span's tree columns only (never its attributes or payload)."""
+
+    id: int  # row id
+    span_id: str
+    parent_id: str | None
+    name: str
+    span_kind: str
+    status_code: int
+    start_time: int
+    end_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceItem:
+    """A trace in a listing: its row id and project's row id beside the roll-up, and its spans'
+    tree columns when they were asked for."""
+
+    id: int
+    project_id: int
+    summary: TraceSummary
+    spans: list[SpanBrief] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTrace:
+    id: int  # the trace's row id
+    trace_id: str
+    start_time: int
+    end_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionItem:
+    """A session in a listing: its row id and project's row id, its roll-up, and its traces in
+    time order."""
+
+    id: int
+    project_id: int
+    summary: SessionSummary
+    traces: list[SessionTrace]

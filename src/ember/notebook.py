@@ -16,7 +16,6 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -39,26 +38,6 @@ def _free_ports(count: int) -> list[int]:
         return [int(sock.getsockname()[1]) for sock in sockets]
 
 
-ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-
-
-def _untraced(app: ASGIApp) -> ASGIApp:
-    """The server's ASGI app with FastAPI's native telemetry off for every request.
-
-    FastAPI (0.16x) traces requests whenever a global TracerProvider is set. In a notebook the
-    server shares its process with the application, whose register() sets one: the server's
-    request spans would be exported to the server itself, from inside its own event loop (with
-    span-by-span export: a deadlock; in batches: a loop of spans about spans). An empty
-    "fastapi.telemetry" scope entry is how FastAPI marks a request excluded from telemetry;
-    older FastAPI versions ignore it.
-    """
-
-    async def untraced(scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") in ("http", "websocket"):
-            scope.setdefault("fastapi.telemetry", None)
-        await app(scope, receive, send)
-
-    return untraced
 
 
 class EmberApp:
@@ -164,7 +143,6 @@ def launch_app(
         outcome["loop"] = loop
         try:
             server = EmberServer(settings)
-            server.app = _untraced(server.app)  # type: ignore[assignment]
             outcome["server"] = server
             loop.run_until_complete(server.serve(on_ready=on_ready, handle_signals=False))
         except BaseException as exc:  # reported to the caller of launch_app

@@ -10,13 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ember import __version__
+from ember.api import annotations as annotation_routes
+from ember.api import projects, sessions, span_queries, traces
 from ember.api.routes import JSONResponse, error_response, router
+from ember.api.trace_routes import router as trace_router
 from ember.errors import EmberError
 from ember.ingest.http import export_logs, export_traces
 from ember.ingest.service import IngestService
 from ember.metrics import Metrics
 from ember.settings import Settings
 from ember.store.base import Store
+from ember.ui import install_ui
 
 log = logging.getLogger("ember.api")
 
@@ -30,6 +34,11 @@ def create_app(
         summary="Observability server for LLM applications",
         docs_url="/docs",
         redoc_url=None,
+        # FastAPI traces its own requests whenever a global TracerProvider is set. Ember must
+        # not: in a notebook (ember.launch_app) the application's register() sets one in the
+        # server's process, and the server would export spans about its own requests to
+        # itself, from inside its own event loop (a deadlock with span-by-span export).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.store = store
@@ -37,6 +46,12 @@ def create_app(
     app.state.metrics = metrics
     app.state.default_retention = settings.default_retention
     app.include_router(router)
+    app.include_router(trace_router)
+    app.include_router(span_queries.router)
+    # Phoenix's tracing routes, at Phoenix's paths and shapes.
+    for phoenix_routes in (projects, traces, sessions, annotation_routes):
+        app.include_router(phoenix_routes.router)
+    install_ui(app)
     app.add_route(
         "/v1/traces", export_traces, methods=["POST"], include_in_schema=False
     )

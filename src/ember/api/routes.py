@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from ember.api.filter_params import combined_condition
 from ember.api.shapes import (
     parse_global_id,
     project_json,
@@ -21,6 +22,7 @@ from ember.api.shapes import (
 from ember.errors import BadRequest, EmberError
 from ember.model import STATUS_CODES, Project, RetentionPolicy, SpanFilter
 from ember.store.base import Store
+from ember.store.listings import Listing
 
 
 class JSONResponse(Response):
@@ -81,12 +83,6 @@ def metrics(request: Request) -> Response:
     )
 
 
-@router.get("/v1/projects", tags=["projects"], summary="List projects")
-def list_projects(request: Request) -> JSONResponse:
-    projects = _store(request).list_projects()
-    return JSONResponse({"data": [project_json(p) for p in projects], "next_cursor": None})
-
-
 @router.get("/v1/projects/{project_identifier}", tags=["projects"], summary="Get a project")
 def get_project(request: Request, project_identifier: str) -> JSONResponse:
     return JSONResponse({"data": project_json(_project(_store(request), project_identifier))})
@@ -112,9 +108,19 @@ def list_spans(
     status_code: Annotated[list[str] | None, Query(description="OK, ERROR or UNSET")] = None,
     start_time: Annotated[datetime | None, Query(description="Inclusive lower bound")] = None,
     end_time: Annotated[datetime | None, Query(description="Exclusive upper bound")] = None,
+    filter: Annotated[
+        str | None,
+        Query(description="A span filter in Ember's filter language, e.g. "
+              "span_kind == 'LLM' and 'refund' in input.value (see docs/query.md)"),
+    ] = None,
+    attribute: Annotated[
+        list[str] | None,
+        Query(description="Phoenix's key:value attribute equality, repeatable"),
+    ] = None,
 ) -> JSONResponse:
     store = _store(request)
     project = _project(store, project_identifier)
+    condition = combined_condition(filter, attribute or ())
     codes: list[int] = []
     for code in status_code or []:
         if code.upper() not in STATUS_CODES:
@@ -132,7 +138,7 @@ def list_spans(
         start_time_from=_unix_nano(start_time, "start_time"),
         start_time_to=_unix_nano(end_time, "end_time"),
     )
-    page = store.list_spans(project, span_filter, cursor, limit)
+    page = store.list_spans(project, span_filter, cursor, limit, Listing(condition=condition))
     return JSONResponse(
         {"data": [span_json(s) for s in page.items], "next_cursor": page.next_cursor}
     )

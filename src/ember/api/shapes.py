@@ -16,9 +16,12 @@ from ember.cost.compute import usd
 from ember.model import (
     OTEL_KIND_NAMES,
     STATUS_NAMES,
+    Annotation,
     Project,
+    SessionItem,
     SessionSummary,
     StoredSpan,
+    TraceItem,
     TraceSummary,
 )
 
@@ -190,3 +193,118 @@ def session_json(session: SessionSummary) -> dict[str, Any]:
         "user_id": session.user_id,
         "trace_ids": session.trace_ids,
     }
+
+
+# ------------------------------------------------------------- Phoenix's trace, session and
+# annotation shapes (phoenix.client.__generated__.v1: TraceData, SessionData, SpanAnnotation,
+# TraceAnnotation, SessionAnnotation, SpanDocumentAnnotation), with Ember's fields beside.
+
+# The GlobalID kind of each annotation target kind, as Phoenix names its annotation types.
+ANNOTATION_GLOBAL_KINDS = {
+    "span": "SpanAnnotation",
+    "trace": "TraceAnnotation",
+    "session": "ProjectSessionAnnotation",
+    "document": "DocumentAnnotation",
+}
+
+
+def trace_data_json(item: TraceItem) -> dict[str, Any]:
+    """Phoenix's TraceData: ids, times and token counts, the spans' tree columns when asked
+    for; then Ember's roll-ups."""
+    summary = item.summary
+    out: dict[str, Any] = {
+        "id": global_id("Trace", item.id),
+        "trace_id": summary.trace_id,
+        "project_id": global_id("Project", item.project_id),
+        "start_time": iso(summary.start_time),
+        "end_time": iso(summary.end_time),
+        "token_count_prompt": summary.prompt_tokens,
+        "token_count_completion": summary.completion_tokens,
+        "token_count_total": summary.total_tokens,
+    }
+    if item.spans is not None:
+        out["spans"] = [
+            {
+                "id": global_id("Span", span.id),
+                "span_id": span.span_id,
+                "parent_id": span.parent_id,
+                "name": span.name,
+                "span_kind": span.span_kind,
+                "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
+                "start_time": iso(span.start_time),
+                "end_time": iso(span.end_time),
+            }
+            for span in item.spans
+        ]
+    out.update(
+        start_time_unix_nano=summary.start_time,
+        end_time_unix_nano=summary.end_time,
+        latency_ms=(summary.end_time - summary.start_time) / 1e6,
+        span_count=summary.span_count,
+        error_count=summary.error_count,
+        root_span_name=summary.root_name,
+        session_id=summary.session_id,
+        cost={"total": usd(summary.cost), "unpriced_spans": summary.unpriced_spans},
+    )
+    return out
+
+
+def session_data_json(item: SessionItem) -> dict[str, Any]:
+    """Phoenix's SessionData (its traces in time order, token counts); then Ember's roll-ups."""
+    summary = item.summary
+    return {
+        "id": global_id("ProjectSession", item.id),
+        "session_id": summary.session_id,
+        "project_id": global_id("Project", item.project_id),
+        "start_time": iso(summary.start_time),
+        "end_time": iso(summary.end_time),
+        "traces": [
+            {
+                "id": global_id("Trace", trace.id),
+                "trace_id": trace.trace_id,
+                "start_time": iso(trace.start_time),
+                "end_time": iso(trace.end_time),
+            }
+            for trace in item.traces
+        ],
+        "token_count_prompt": summary.prompt_tokens,
+        "token_count_completion": summary.completion_tokens,
+        "token_count_total": summary.total_tokens,
+        "project_name": summary.project_name,
+        "start_time_unix_nano": summary.start_time,
+        "end_time_unix_nano": summary.end_time,
+        "trace_count": summary.trace_count,
+        "error_count": summary.error_count,
+        "first_input": summary.first_input,
+        "last_output": summary.last_output,
+        "user_id": summary.user_id,
+        "cost": {"total": usd(summary.cost), "unpriced_spans": summary.unpriced_spans},
+    }
+
+
+def annotation_json(annotation: Annotation) -> dict[str, Any]:
+    """Phoenix's SpanAnnotation, TraceAnnotation, SessionAnnotation or SpanDocumentAnnotation,
+    by the annotation's target kind."""
+    target_field = {
+        "span": "span_id", "document": "span_id", "trace": "trace_id", "session": "session_id",
+    }[annotation.target_kind]
+    out: dict[str, Any] = {
+        "id": global_id(ANNOTATION_GLOBAL_KINDS[annotation.target_kind], annotation.id),
+        target_field: annotation.target_id,
+        "name": annotation.name,
+        "annotator_kind": annotation.annotator_kind,
+        "result": {
+            "label": annotation.label,
+            "score": annotation.score,
+            "explanation": annotation.explanation,
+        },
+        "metadata": annotation.metadata,
+        "identifier": annotation.identifier,
+        "source": annotation.source,
+        "user_id": annotation.user_id,
+        "created_at": iso(annotation.created_at),
+        "updated_at": iso(annotation.updated_at),
+    }
+    if annotation.target_kind == "document":
+        out["document_position"] = annotation.document_position
+    return out

@@ -27,16 +27,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from ember.model import (
+    Annotation,
+    AnnotationInput,
+    AnnotationQuery,
     LogRecord,
     Page,
     Project,
     RetentionPolicy,
+    SessionItem,
     SessionSummary,
     SpanFilter,
     SpanRecord,
     StoredSpan,
+    TraceItem,
+    TraceQuery,
     TraceSummary,
 )
+from ember.store.listings import Listing
+from ember.store.skeleton import TraceSkeleton
 
 
 class SpanDeriver(Protocol):
@@ -66,13 +74,41 @@ class Store(ABC):
 
     @abstractmethod
     def list_spans(
-        self, project: Project, span_filter: SpanFilter, cursor: str | None, limit: int
+        self,
+        project: Project,
+        span_filter: SpanFilter,
+        cursor: str | None,
+        limit: int,
+        listing: Listing | None = None,
     ) -> Page[StoredSpan]:
-        """Newest first (start time, then row id); `next_cursor` is None on the last page."""
+        """A page of the project's spans matching `span_filter` and `listing` (filter tree,
+        sort, time range; newest first by default), after `cursor`. `next_cursor` is None when
+        there is nothing after the page; a page may be short (even empty) with a cursor when
+        the part of a filter checked in Python scanned its budget (store/search.py)."""
+
+    @abstractmethod
+    def list_traces(self, project: Project, listing: Listing) -> Page[TraceSummary]:
+        """A page of the project's trace roll-ups, as `list_spans` (never reads payloads
+        unless part of the filter needs them)."""
+
+    @abstractmethod
+    def list_sessions(self, project: Project, listing: Listing) -> Page[SessionSummary]:
+        """A page of the project's session roll-ups (`trace_ids` empty), as `list_spans`."""
 
     @abstractmethod
     def get_trace(self, trace_id: str) -> tuple[TraceSummary, list[StoredSpan]]:
         """A trace's roll-up and every stored span of it, by start time; raises NotFound."""
+
+    @abstractmethod
+    def trace_skeleton(self, trace_id: str) -> TraceSkeleton:
+        """A trace's tree columns (ids, parent, name, kind, times, status, tokens, cost) in
+        start order, read without touching any span's attributes or payload; raises NotFound."""
+
+    @abstractmethod
+    def search_trace(self, trace_id: str, text: str, limit: int) -> list[str]:
+        """Ids (start order, at most `limit`) of the trace's spans whose name, status message,
+        attribute values, events or log records contain `text`, or whose kind is `text`,
+        ignoring case; raises NotFound."""
 
     @abstractmethod
     def get_session(self, project: Project, session_id: str) -> SessionSummary:
@@ -105,6 +141,84 @@ class Store(ABC):
     def prune(self, default: RetentionPolicy, now_ns: int) -> int:
         """Delete the traces every project's policy (its own, else `default`) no longer keeps,
         in short transactions; return how many traces were deleted."""
+
+    # ------------------------------------------- Phoenix-compatible routes (store/projects.py,
+    # store/pages.py, store/removal.py, store/annotations.py)
+
+    @abstractmethod
+    def create_project(self, name: str, description: str | None) -> Project:
+        """Create an empty project; raises Conflict when the name is taken."""
+
+    @abstractmethod
+    def update_project(self, project: Project, description: str | None) -> Project:
+        """Set a project's description; return the project as stored now."""
+
+    @abstractmethod
+    def page_projects(
+        self, name_contains: str | None, cursor: str | None, limit: int
+    ) -> Page[Project]:
+        """Projects newest first, optionally those whose name contains the text (ignoring
+        case); `next_cursor` is None on the last page."""
+
+    @abstractmethod
+    def page_traces(
+        self, project: Project, query: TraceQuery, cursor: str | None, limit: int
+    ) -> Page[TraceItem]:
+        """A project's traces matching `query`, in its order, from the roll-ups (never the
+        spans' attributes or payloads; `include_spans` adds their tree columns). Keyset
+        pages: nothing that stays stored is skipped or repeated while a client pages."""
+
+    @abstractmethod
+    def trace_id_by_rowid(self, rowid: int) -> str:
+        """The trace id of a trace's row id (its GlobalID); raises NotFound."""
+
+    @abstractmethod
+    def page_sessions(
+        self,
+        project: Project,
+        order: str,
+        cursor: str | None,
+        limit: int,
+        listing: Listing | None = None,
+    ) -> Page[SessionItem]:
+        """A project's sessions, each with its traces: by row id ("asc" or "desc") unless
+        `listing` sorts otherwise; `listing`'s session filter applies."""
+
+    @abstractmethod
+    def find_session(self, rowid: int | None, session_id: str | None) -> SessionItem:
+        """A session by row id or by its own id; raises NotFound, or BadRequest when several
+        projects have a session of that id."""
+
+    @abstractmethod
+    def delete_sessions(self, rowids: Sequence[int], session_ids: Sequence[str]) -> int:
+        """Delete the sessions with these row ids or own ids (every trace of them, as
+        `delete_trace`); ids not stored are skipped; return how many sessions went. Raises
+        BadRequest, deleting nothing, when an own id names sessions of several projects."""
+
+    @abstractmethod
+    def delete_span(self, span_id: str | None, rowid: int | None = None) -> None:
+        """Delete one span (by its id, or its row id) with its log records and annotations;
+        its children stay. Its trace's and session's roll-ups are recomputed; a trace left
+        without spans is deleted. Raises NotFound, or BadRequest when the span id is in
+        several traces."""
+
+    @abstractmethod
+    def upsert_annotations(self, items: Sequence[AnnotationInput]) -> list[int]:
+        """Insert or update (on target, name, identifier) these annotations in one
+        transaction, whether or not their targets are stored yet; return each item's row id
+        in input order."""
+
+    @abstractmethod
+    def page_annotations(
+        self, project: Project, query: AnnotationQuery, cursor: str | None, limit: int
+    ) -> Page[Annotation]:
+        """Annotations whose target is stored in the project, newest first."""
+
+    @abstractmethod
+    def annotation_targets_exist(
+        self, project: Project, target_kind: str, target_ids: Sequence[str]
+    ) -> bool:
+        """Whether any of these annotation targets is stored in the project."""
 
     @abstractmethod
     def count_spans(self) -> int: ...

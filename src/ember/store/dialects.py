@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+
+from ember.store.pg_insert import CopyInsert
 
 IN_LIST_CHUNK = 500
+
+# Inserts rows (tuples in a fixed column order), skipping stored ones; returns how many were new.
+RowInserter = Callable[[Connection, Sequence[tuple[Any, ...]]], int]
 
 
 def chunks(items: Sequence[Any], size: int = IN_LIST_CHUNK) -> Iterable[Sequence[Any]]:
@@ -26,6 +31,31 @@ def insert_ignore(dialect_name: str, table: sa.Table) -> Any:
     if dialect_name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect_name}")
+
+
+def row_inserter(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> RowInserter:
+    """The dialect's fastest INSERT ... ON CONFLICT DO NOTHING for many rows of plain tuples.
+
+    For the hot statements (the span insert), where SQLAlchemy's per-row parameter processing
+    would cost as much as the database's own work. PostgreSQL: binary COPY into a staging table
+    and one INSERT ... SELECT (store/pg_insert.py). SQLite: the compiled statement's text run
+    with executemany on the tuples (sqlite3 sums the rows each execution inserted).
+    """
+    if engine.dialect.name == "postgresql":
+        return CopyInsert(table, columns)
+    compiled = insert_ignore(engine.dialect.name, table).compile(
+        dialect=engine.dialect, column_keys=list(columns)
+    )
+    if not compiled.positional or tuple(compiled.positiontup or ()) != columns:
+        raise NotImplementedError(f"no positional bulk insert for {engine.dialect.name}")
+    sql = str(compiled.string)
+
+    def insert(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+        if not rows:
+            return 0
+        return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
+
+    return insert
 
 
 def lock_key(*parts: str) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ember.errors import StoreUnavailable
 
-HEAD = "0004"
+HEAD = "0006"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

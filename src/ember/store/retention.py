@@ -1,8 +1,9 @@
 """Deleting traces (with everything that hangs off them) and choosing what retention expires.
 
-A trace is deleted with its spans and its spans' log records; the sessions it belonged to are
-recomputed from the traces left (a session left without traces disappears). Deletes take the
-same advisory locks as writes (store/dialects.py), so on PostgreSQL they never race ingest
+A trace is deleted with its spans, its spans' log records and the annotations of all of them
+(store/annotations.py); the sessions it belonged to are recomputed from the traces left (a
+session left without traces disappears, with its annotations). Deletes take the same advisory
+locks as writes (store/dialects.py), so on PostgreSQL they never race ingest
 from another replica.
 """
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ember.model import RetentionPolicy
+from ember.store import annotations as annotation_store
 from ember.store import rollups
 from ember.store.dialects import chunks, lock_key, serialize
 from ember.store.schema import span_logs, spans, traces
@@ -34,10 +36,14 @@ def delete_traces(conn: Connection, trace_rows: Sequence[tuple[int, str]]) -> in
     deleted = 0
     for chunk in chunks(sorted(trace_rows)):
         ids = [rowid for rowid, _ in chunk]
+        # The annotations of the trace, its spans and their documents go with them.
+        annotation_store.delete_for_spans(conn, annotation_store.span_ids_of_traces(conn, ids))
+        annotation_store.delete_for_traces(conn, [trace_id for _, trace_id in chunk])
         conn.execute(spans.delete().where(spans.c.trace_rowid.in_(ids)))
         conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_([t for _, t in chunk])))
         deleted += conn.execute(traces.delete().where(traces.c.id.in_(ids))).rowcount
     rollups.refresh_sessions(conn, sessions)
+    annotation_store.delete_for_gone_sessions(conn, [session for _, session in sessions])
     return deleted
 
 

@@ -171,3 +171,35 @@ span_logs = sa.Table(
     sa.Column("scope_id", sa.BigInteger, nullable=False),
     sa.Index(None, "trace_id", "span_id"),
 )
+
+# Annotations (evaluations) of spans, traces, sessions and retrieved documents. They point at
+# their target by the ids users see (hex span/trace id, the session's own id), never by row id:
+# an annotation may arrive before its span and is kept; its project is the target's, found when
+# it is read. One row per (target, name, identifier): a second write of the same key updates it.
+# The unique index also serves lookups by (target_kind, target_id, name), as the filter
+# language's `annotations['name'].label == ...` needs.
+# (Named `annotation_table` here: `annotations` is taken by `from __future__ import annotations`.)
+annotation_table = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("target_kind", sa.String(8), nullable=False),  # span, trace, session, document
+    sa.Column("target_id", sa.String, nullable=False),
+    # A retrieved document's position in its span; -1 for every other kind (never NULL, so the
+    # unique key holds on every backend).
+    sa.Column("document_position", sa.Integer, nullable=False, server_default="-1"),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("label", sa.String, nullable=True),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("explanation", sa.Text, nullable=True),
+    sa.Column("metadata", sa.Text, nullable=False, server_default="{}"),  # JSON object
+    sa.Column("annotator_kind", sa.String(5), nullable=False),  # HUMAN, LLM, CODE
+    sa.Column("identifier", sa.String, nullable=False, server_default=""),
+    sa.Column("source", sa.String(3), nullable=False, server_default="API"),  # API, APP
+    sa.Column("user_id", sa.String, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint(
+        "target_kind", "target_id", "name", "identifier", "document_position"
+    ),
+)

@@ -4,7 +4,8 @@ Write path per batch, in one transaction and with a fixed number of statements w
 batch size (no per-span round trips):
 1. projects, resources and scopes: in-memory caches; the few misses are inserted set-wise;
 2. traces: new ones inserted (ON CONFLICT DO NOTHING), then all of the batch's looked up;
-3. spans: one executemany INSERT ... ON CONFLICT DO NOTHING;
+3. spans: the dialect's bulk INSERT ... ON CONFLICT DO NOTHING (dialects.row_inserter: COPY
+   through a staging table on PostgreSQL, executemany of plain tuples on SQLite);
 4. roll-ups (store/rollups.py): when every span was new (the usual case) the batch's own
    contribution is added to its traces; when some were duplicates, the touched traces are
    recomputed from their spans, which is exact because SQLite has a single writer; then the
@@ -16,11 +17,11 @@ their span re-derive it in place (store/logs.py), then its trace and session are
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,21 +29,30 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from ember.errors import BadRequest, NotFound
 from ember.model import (
+    Annotation,
+    AnnotationInput,
+    AnnotationQuery,
     LogRecord,
     Page,
     Project,
     Resource,
     RetentionPolicy,
     Scope,
+    SessionItem,
     SessionSummary,
     SpanFilter,
     SpanRecord,
     StoredSpan,
+    TraceItem,
+    TraceQuery,
     TraceSummary,
 )
-from ember.store import codec, retention, rollups
+from ember.store import annotations as annotation_store
+from ember.store import codec, listings, pages, removal, retention, rollups, skeleton
+from ember.store import projects as project_store
 from ember.store.base import SpanDeriver, Store
-from ember.store.dialects import chunks, insert_ignore, lock_key, serialize
+from ember.store.dialects import chunks, insert_ignore, lock_key, row_inserter, serialize
+from ember.store.listings import Listing
 from ember.store.logs import SpanKey, log_row, logs_by_span, logs_of_span
 from ember.store.rows import (
     SPAN_COLUMNS,
@@ -70,19 +80,6 @@ def _insert(engine: Engine, table: sa.Table) -> Any:
     return insert_ignore(engine.dialect.name, table)
 
 
-def _positional_insert_sql(engine: Engine, table: sa.Table, columns: tuple[str, ...]) -> str | None:
-    """The dialect's INSERT ... ON CONFLICT DO NOTHING text with parameters in `columns` order,
-    or None where the driver's parameter style is not positional (psycopg).
-
-    The span insert is the hot statement: on SQLite, executing this text with plain tuples skips
-    SQLAlchemy's per-row parameter processing, which cost as much as SQLite's own work.
-    """
-    compiled = _insert(engine, table).compile(dialect=engine.dialect, column_keys=list(columns))
-    if not compiled.positional or tuple(compiled.positiontup or ()) != columns:
-        return None
-    return str(compiled.string)
-
-
 class SqlStore(Store):
     def __init__(self, writer: Engine, readers: Engine, deriver: SpanDeriver) -> None:
         self._writer = writer
@@ -98,9 +95,8 @@ class SqlStore(Store):
         self._insert_scopes = _insert(writer, scopes)
         self._insert_traces = _insert(writer, traces)
         self._insert_logs = _insert(writer, span_logs).returning(span_logs.c.id)
-        self._insert_spans_sql = _positional_insert_sql(writer, spans, SPAN_COLUMNS)
-        # Elsewhere (PostgreSQL) a multi-row INSERT whose RETURNING counts the new spans.
-        self._insert_spans_returning = _insert(writer, spans).returning(spans.c.id)
+        # The hot statement: rows of plain tuples, inserted the dialect's fastest way.
+        self._insert_span_rows = row_inserter(writer, spans, SPAN_COLUMNS)
 
     # ------------------------------------------------------------------ writes
 
@@ -150,19 +146,6 @@ class SqlStore(Store):
             rollups.recompute(conn, touched)
             sessions_after = rollups.session_keys(conn, touched)
         rollups.refresh_sessions(conn, sessions_before | sessions_after)
-        return inserted
-
-    def _insert_span_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
-        """Insert span rows, skipping those already stored; return how many were new."""
-        if self._insert_spans_sql is not None:
-            return int(conn.exec_driver_sql(self._insert_spans_sql, rows).rowcount)
-        inserted = 0
-        for chunk in chunks(rows, 1000):
-            result = conn.execute(
-                self._insert_spans_returning,
-                [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in chunk],
-            )
-            inserted += len(result.all())
         return inserted
 
     def _with_stored_logs(self, conn: Connection, batch: list[SpanRecord]) -> list[SpanRecord]:
@@ -370,22 +353,38 @@ class SqlStore(Store):
         return project(row)
 
     def list_spans(
-        self, project: Project, span_filter: SpanFilter, cursor: str | None, limit: int
+        self,
+        project: Project,
+        span_filter: SpanFilter,
+        cursor: str | None,
+        limit: int,
+        listing: Listing | None = None,
     ) -> Page[StoredSpan]:
-        query = self._span_select().where(spans.c.project_id == project.id)
-        query = _apply_filter(query, span_filter)
-        if cursor is not None:
-            start, rowid = _decode_cursor(cursor)
-            query = query.where(sa.tuple_(spans.c.start_time, spans.c.id) <= (start, rowid))
-        query = query.order_by(spans.c.start_time.desc(), spans.c.id.desc()).limit(limit + 1)
+        listing = replace(listing or Listing(), cursor=cursor, limit=limit)
+        query = _apply_filter(
+            self._span_select().where(spans.c.project_id == project.id), span_filter
+        )
         with self._readers.connect() as conn:
-            rows = list(conn.execute(query).all())
-            next_cursor = None
-            if len(rows) > limit:
-                extra = rows.pop()
-                next_cursor = _encode_cursor(extra.start_time, extra.id)
-            items = self._stored_spans(conn, rows)
-        return Page(items=items, next_cursor=next_cursor)
+            return listings.span_page(conn, query, listing, self._stored_spans)
+
+    def list_traces(self, project: Project, listing: Listing) -> Page[TraceSummary]:
+        with self._readers.connect() as conn:
+            rows, cursor = listings.trace_page(conn, project, listing, self._spans_of_trace)
+        return Page(items=[trace_summary(row) for row in rows], next_cursor=cursor)
+
+    def list_sessions(self, project: Project, listing: Listing) -> Page[SessionSummary]:
+        with self._readers.connect() as conn:
+            rows, cursor = listings.session_page(conn, project, listing)
+        items = [listings.session_summary(row) for row in rows]
+        return Page(items=items, next_cursor=cursor)
+
+    def _spans_of_trace(
+        self, conn: Connection, trace_rowid: int, span_id: str | None
+    ) -> list[StoredSpan]:
+        query = self._span_select().where(spans.c.trace_rowid == trace_rowid)
+        if span_id is not None:
+            query = query.where(spans.c.span_id == span_id)
+        return self._stored_spans(conn, conn.execute(query).all())
 
     def get_trace(self, trace_id: str) -> tuple[TraceSummary, list[StoredSpan]]:
         trace_id = trace_id.lower()
@@ -404,6 +403,12 @@ class SqlStore(Store):
             ).all()
             items = self._stored_spans(conn, rows, logs_by_span(conn, [trace_id]))
         return trace_summary(trace), items
+
+    def trace_skeleton(self, trace_id: str) -> skeleton.TraceSkeleton:
+        return skeleton.load_skeleton(self._readers, trace_id)
+
+    def search_trace(self, trace_id: str, text: str, limit: int) -> list[str]:
+        return skeleton.search_in_trace(self._readers, trace_id, text, limit)
 
     def get_session(self, project: Project, session_id: str) -> SessionSummary:
         with self._readers.connect() as conn:
@@ -524,6 +529,75 @@ class SqlStore(Store):
                 deleted += self._delete(rows)
         return deleted
 
+    # ------------------------------------------------------- Phoenix-compatible routes
+
+    def create_project(self, name: str, description: str | None) -> Project:
+        with self._transaction() as conn:
+            rowid = project_store.create(conn, name, description, time.time_ns())
+        return self.get_project(str(rowid))
+
+    def update_project(self, project: Project, description: str | None) -> Project:
+        with self._transaction() as conn:
+            project_store.update_description(conn, project.id, description)
+        return self.get_project(str(project.id))
+
+    def page_projects(
+        self, name_contains: str | None, cursor: str | None, limit: int
+    ) -> Page[Project]:
+        return project_store.page(self._readers, name_contains, cursor, limit)
+
+    def page_traces(
+        self, project: Project, query: TraceQuery, cursor: str | None, limit: int
+    ) -> Page[TraceItem]:
+        return pages.page_traces(
+            self._readers, project, query, cursor, limit, self._spans_of_trace
+        )
+
+    def trace_id_by_rowid(self, rowid: int) -> str:
+        return pages.trace_id_by_rowid(self._readers, rowid)
+
+    def page_sessions(
+        self,
+        project: Project,
+        order: str,
+        cursor: str | None,
+        limit: int,
+        listing: Listing | None = None,
+    ) -> Page[SessionItem]:
+        return pages.page_sessions(self._readers, project, order, cursor, limit, listing)
+
+    def find_session(self, rowid: int | None, session_id: str | None) -> SessionItem:
+        return pages.find_session(self._readers, rowid, session_id)
+
+    def delete_sessions(self, rowids: Sequence[int], session_ids: Sequence[str]) -> int:
+        keys = pages.session_keys(self._readers, rowids, session_ids)
+        rows = removal.traces_of_sessions(self._readers, keys, session_ids)
+        for start in range(0, len(rows), retention.BATCH_TRACES):
+            self._delete(rows[start : start + retention.BATCH_TRACES])
+        return len(keys)
+
+    def delete_span(self, span_id: str | None, rowid: int | None = None) -> None:
+        if rowid is None:
+            rowid = removal.span_rowid(self._readers, span_id)
+        with self._transaction() as conn:
+            removal.delete_span(conn, rowid)
+
+    def upsert_annotations(self, items: Sequence[AnnotationInput]) -> list[int]:
+        with self._transaction() as conn:
+            return annotation_store.upsert(conn, items, time.time_ns())
+
+    def page_annotations(
+        self, project: Project, query: AnnotationQuery, cursor: str | None, limit: int
+    ) -> Page[Annotation]:
+        return annotation_store.page(self._readers, project.id, query, cursor, limit)
+
+    def annotation_targets_exist(
+        self, project: Project, target_kind: str, target_ids: Sequence[str]
+    ) -> bool:
+        return annotation_store.targets_exist(
+            self._readers, project.id, target_kind, target_ids
+        )
+
     def count_spans(self) -> int:
         with self._readers.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(spans)).scalar_one())
@@ -606,16 +680,3 @@ def _apply_filter(query: sa.Select[Any], f: SpanFilter) -> sa.Select[Any]:
     if f.start_time_to is not None:
         query = query.where(spans.c.start_time < f.start_time_to)
     return query
-
-
-def _encode_cursor(start_time: int, rowid: int) -> str:
-    return base64.urlsafe_b64encode(f"{start_time}:{rowid}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[int, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        start, rowid = base64.urlsafe_b64decode(padded).decode().split(":")
-        return int(start), int(rowid)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cursor {cursor!r} is not one this server issued") from exc
