@@ -106,3 +106,29 @@ def test_trace_and_session_listings_take_filters_and_sorts(shared_server: EmberP
     ]
     bad = shared_server.get(f"/v1/projects/{project}/sessions", filter="span_kind == 'LLM'")
     assert bad.status_code == 400
+
+
+def test_project_metrics_route(shared_server: EmberProcess) -> None:
+    project = "metrics-route"
+    for n in range(3):
+        trace = trace_id()
+        spans = [make_span(trace, span_id(), None, "call", start=1_000_000_000 * (n + 1),
+                           end=1_000_000_000 * (n + 1) + 100_000_000 * (n + 1),
+                           status_code=2 if n == 2 else 0, attributes={
+                               "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
+                               "llm.token_count.prompt": 100, "llm.token_count.completion": 10,
+                           })]
+        assert post(shared_server.url, project_request(project, spans)).status_code == 200
+    response = shared_server.get(f"/v1/projects/{project}/metrics", buckets=3)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["totals"]["trace_count"] == 3
+    assert abs(data["totals"]["error_rate"] - 1 / 3) < 1e-9
+    assert data["totals"]["latency_ms_p50"] == 200.0
+    assert [b["trace_count"] for b in data["series"]] == [1, 1, 1]
+    assert data["top_models"][0]["model_name"] == "gpt-4o"
+    assert data["top_models"][0]["cost"] > 0
+    bad = shared_server.get(f"/v1/projects/{project}/metrics", buckets=0)
+    assert bad.status_code == 422
+    naive = shared_server.get(f"/v1/projects/{project}/metrics", start_time="2026-01-01T00:00")
+    assert naive.status_code == 400

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ember import __version__
 from ember.api import annotations as annotation_routes
+from ember.api import metrics as metrics_routes
 from ember.api import projects, sessions, span_queries, traces
 from ember.api.routes import JSONResponse, error_response, router
 from ember.api.trace_routes import router as trace_router
@@ -48,6 +49,7 @@ def create_app(
     app.include_router(router)
     app.include_router(trace_router)
     app.include_router(span_queries.router)
+    app.include_router(metrics_routes.router)
     # Phoenix's tracing routes, at Phoenix's paths and shapes.
     for phoenix_routes in (projects, traces, sessions, annotation_routes):
         app.include_router(phoenix_routes.router)

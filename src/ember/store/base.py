@@ -44,6 +44,7 @@ from ember.model import (
     TraceSummary,
 )
 from ember.store.listings import Listing
+from ember.store.metrics import ProjectMetrics
 from ember.store.skeleton import TraceSkeleton
 
 
@@ -85,6 +86,14 @@ class Store(ABC):
         sort, time range; newest first by default), after `cursor`. `next_cursor` is None when
         there is nothing after the page; a page may be short (even empty) with a cursor when
         the part of a filter checked in Python scanned its budget (store/search.py)."""
+
+    @abstractmethod
+    def project_metrics(
+        self, project: Project, start_from: int | None, start_to: int | None, buckets: int
+    ) -> ProjectMetrics:
+        """Counts, error rate, latency percentiles, tokens and cost of the project's traces
+        starting in [start_from, start_to) (open ends: all), per bucket and in total, and the
+        models that cost most (store/metrics.py)."""
 
     @abstractmethod
     def list_traces(self, project: Project, listing: Listing) -> Page[TraceSummary]:

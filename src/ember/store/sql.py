@@ -48,12 +48,13 @@ from ember.model import (
     TraceSummary,
 )
 from ember.store import annotations as annotation_store
-from ember.store import codec, listings, pages, removal, retention, rollups, skeleton
+from ember.store import codec, listings, metrics, pages, removal, retention, rollups, skeleton
 from ember.store import projects as project_store
 from ember.store.base import SpanDeriver, Store
 from ember.store.dialects import chunks, insert_ignore, lock_key, row_inserter, serialize
 from ember.store.listings import Listing
 from ember.store.logs import SpanKey, log_row, logs_by_span, logs_of_span
+from ember.store.metrics import ProjectMetrics
 from ember.store.rows import (
     SPAN_COLUMNS,
     TraceRow,
@@ -366,6 +367,12 @@ class SqlStore(Store):
         )
         with self._readers.connect() as conn:
             return listings.span_page(conn, query, listing, self._stored_spans)
+
+    def project_metrics(
+        self, project: Project, start_from: int | None, start_to: int | None, buckets: int
+    ) -> ProjectMetrics:
+        with self._readers.connect() as conn:
+            return metrics.project_metrics(conn, project, start_from, start_to, buckets)
 
     def list_traces(self, project: Project, listing: Listing) -> Page[TraceSummary]:
         with self._readers.connect() as conn:
