@@ -33,7 +33,7 @@ def create_app(
         title="Ember",
         version=__version__,
         summary="Observability server for LLM applications",
-        docs_url="/docs",
+        docs_url=None,  # ui/api_docs.py serves /docs without a CDN
         redoc_url=None,
         # FastAPI traces its own requests whenever a global TracerProvider is set. Ember must
         # not: in a notebook (ember.launch_app) the application's register() sets one in the

@@ -40,9 +40,10 @@ class _StaticFiles(StaticFiles):
 
 def install_ui(app: FastAPI) -> None:
     """Mount the static files, add the pages' routers and the security headers."""
+    from ember.ui.api_docs import router as api_docs_router
     from ember.ui.trace_page import router as trace_router
 
     app.include_router(trace_router)
+    app.include_router(api_docs_router)
     app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC_DIR), name="static")
-    exempt = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
-    app.add_middleware(SecurityHeaders, exempt=exempt)
+    app.add_middleware(SecurityHeaders)

@@ -7,8 +7,8 @@ markdown renderer shows them as links). So text an LLM or a user wrote cannot ru
 template or the sanitizer had a bug.
 
 It is applied to every response, the REST API's included (harmless on JSON, and a JSON body
-opened in a browser is a document too), except the paths in `exempt`: FastAPI's interactive
-API docs page, which loads its script from a CDN with an inline bootstrap.
+opened in a browser is a document too), except the paths in `exempt` (none today: the API
+reference at /docs is Ember's own page, ui/api_docs.py).
 """
 
 from __future__ import annotations
