@@ -86,6 +86,11 @@ class TraceView:
     def selected(self) -> str | None:
         return self.page.get_attribute(".tv-row.is-selected", "data-span-id")
 
+    def wait_selected(self, span: str) -> None:
+        """Wait until `span`'s row is drawn selected (rows are drawn on the next frame, and a
+        jump to the end first scrolls the list)."""
+        self.page.wait_for_selector(f".tv-row.is-selected[data-span-id='{span}']")
+
     def row_count(self) -> int:
         return int(self.tree.get_attribute("data-rows") or "0")
 

@@ -369,25 +369,25 @@ def test_keyboard_navigation(view: TraceView, runs: Runs) -> None:
     view.tree.focus()
     keyboard = view.page.keyboard
     keyboard.press("Home")
-    assert view.selected() == order[0]
+    view.wait_selected(order[0])
     keyboard.press("ArrowDown")
     keyboard.press("ArrowDown")
-    assert view.selected() == order[2]
+    view.wait_selected(order[2])
     keyboard.press("ArrowUp")
-    assert view.selected() == order[1]
+    view.wait_selected(order[1])
     view.wait_detail(order[1])  # the detail follows the selection
     keyboard.press("End")
-    assert view.selected() == order[-1]
+    view.wait_selected(order[-1])
     keyboard.press("ArrowLeft")  # a leaf: to its parent, the root
-    assert view.selected() == order[0]
+    view.wait_selected(order[0])
     keyboard.press("ArrowLeft")  # the root: collapse
     view.wait_row_count(1)
     keyboard.press("ArrowRight")  # expand
     view.wait_row_count(len(order))
     keyboard.press("ArrowRight")  # to the first child
-    assert view.selected() == order[1]
+    view.wait_selected(order[1])
     keyboard.press("/")
-    assert view.page.evaluate("document.activeElement.id") == "tv-search"
+    expect(view.page.locator("#tv-search")).to_be_focused()
 
 
 def test_shared_span_link(view: TraceView, runs: Runs, ui_server: EmberProcess) -> None:
