@@ -420,7 +420,7 @@ class SqlStore(Store):
     def get_session(self, project: Project, session_id: str) -> SessionSummary:
         with self._readers.connect() as conn:
             row = conn.execute(
-                sa.select(sessions).where(
+                sa.select(sessions, sa.literal(project.name).label("project_name")).where(
                     sessions.c.project_id == project.id, sessions.c.session_id == session_id
                 )
             ).first()
@@ -431,23 +431,7 @@ class SqlStore(Store):
                 .where(traces.c.project_id == project.id, traces.c.session_id == session_id)
                 .order_by(traces.c.start_time, traces.c.trace_id)
             ).scalars().all()
-        return SessionSummary(
-            session_id=row.session_id,
-            project_name=project.name,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            trace_count=row.trace_count,
-            error_count=row.error_count,
-            prompt_tokens=row.prompt_tokens,
-            completion_tokens=row.completion_tokens,
-            total_tokens=row.total_tokens,
-            cost=row.cost,
-            unpriced_spans=row.unpriced_spans,
-            first_input=row.first_input,
-            last_output=row.last_output,
-            user_id=row.user_id,
-            trace_ids=list(trace_ids),
-        )
+        return listings.session_summary(row, trace_ids)
 
     def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
         query = self._span_select().where(spans.c.span_id == span_id.lower())
