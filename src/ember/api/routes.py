@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -17,6 +17,7 @@ from ember.api.shapes import (
     session_json,
     span_detail_json,
     span_json,
+    span_row_json,
     trace_json,
 )
 from ember.errors import BadRequest, EmberError
@@ -91,7 +92,8 @@ def get_project(request: Request, project_identifier: str) -> JSONResponse:
 @router.get(
     "/v1/projects/{project_identifier}/spans",
     tags=["spans"],
-    summary="List a project's spans, newest first, with simple filters and cursor pagination",
+    summary="List a project's spans, newest first (or as `sort` says), with filters and cursor "
+    "pagination",
 )
 def list_spans(
     request: Request,
@@ -117,6 +119,17 @@ def list_spans(
         list[str] | None,
         Query(description="Phoenix's key:value attribute equality, repeatable"),
     ] = None,
+    sort: Annotated[
+        str,
+        Query(description="Ember: start_time, end_time, latency_ms, prompt_tokens, "
+              "completion_tokens, total_tokens or cost"),
+    ] = "start_time",
+    order: Annotated[Literal["asc", "desc"], Query(description="Ember: the sort's order")] = "desc",
+    fields: Annotated[
+        Literal["all", "table"],
+        Query(description="Ember: `table` for light rows (promoted columns and short "
+              "input/output previews, no attributes, events or resource)"),
+    ] = "all",
 ) -> JSONResponse:
     store = _store(request)
     project = _project(store, project_identifier)
@@ -138,9 +151,11 @@ def list_spans(
         start_time_from=_unix_nano(start_time, "start_time"),
         start_time_to=_unix_nano(end_time, "end_time"),
     )
-    page = store.list_spans(project, span_filter, cursor, limit, Listing(condition=condition))
+    listing = Listing(condition=condition, sort=sort, descending=order == "desc")
+    page = store.list_spans(project, span_filter, cursor, limit, listing)
+    shape = span_row_json if fields == "table" else span_json
     return JSONResponse(
-        {"data": [span_json(s) for s in page.items], "next_cursor": page.next_cursor}
+        {"data": [shape(s) for s in page.items], "next_cursor": page.next_cursor}
     )
 
 

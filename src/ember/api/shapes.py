@@ -121,6 +121,45 @@ def span_cost_json(span: StoredSpan) -> dict[str, Any] | None:
     return {"total": None if cost is None else usd(cost), **(span.cost_summary or {})}
 
 
+TABLE_PREVIEW_CHARS = 300
+
+
+def _preview(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= TABLE_PREVIEW_CHARS else text[: TABLE_PREVIEW_CHARS - 1] + "…"
+
+
+def span_row_json(span: StoredSpan) -> dict[str, Any]:
+    """A span as a table row (Ember's `fields=table`): ids, kind, name, times, status, the
+    promoted columns and short input/output previews; no attributes, events or resource."""
+    p = span.promoted
+    return {
+        "id": global_id("Span", span.id),
+        "name": span.name,
+        "context": {"trace_id": span.trace_id, "span_id": span.span_id},
+        "span_kind": span.span_kind,
+        "parent_id": span.parent_id,
+        "start_time": iso(span.start_time),
+        "end_time": iso(span.end_time),
+        "start_time_unix_nano": span.start_time,
+        "end_time_unix_nano": span.end_time,
+        "latency_ms": (span.end_time - span.start_time) / 1e6,
+        "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
+        "status_message": span.status_message,
+        "input_preview": _preview(span.attributes.get("input.value")),
+        "output_preview": _preview(span.attributes.get("output.value")),
+        "model_name": p.model_name,
+        "token_count_prompt": p.prompt_tokens,
+        "token_count_completion": p.completion_tokens,
+        "token_count_total": p.total_tokens,
+        "cost": None if p.cost is None else {"total": usd(p.cost)},
+        "session_id": p.session_id,
+        "user_id": p.user_id,
+    }
+
+
 def exception_json(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The last `exception` event's type, message and stack trace."""
     for event in reversed(events):
@@ -245,6 +284,11 @@ def trace_data_json(item: TraceItem) -> dict[str, Any]:
         root_span_name=summary.root_name,
         session_id=summary.session_id,
         cost={"total": usd(summary.cost), "unpriced_spans": summary.unpriced_spans},
+        root_span_id=summary.root_span_id,
+        root_span_kind=summary.root_span_kind,
+        input_preview=summary.input_preview,
+        output_preview=summary.output_preview,
+        user_id=summary.user_id,
     )
     return out
 

@@ -6,7 +6,8 @@ Layout of the package, for whoever adds a page:
 - static/ember.css: the one stylesheet; static/<page>.js: one ES module per page, with shared
   helpers in static/lib/ (no build step, no third-party script);
 - security.py: the security headers (strict CSP) put on every response;
-- one module per page or family of pages with its router (trace_page.py: the trace view).
+- one module per page or family of pages with its router (trace_page.py: the trace view;
+  project_pages.py: the projects, project and session pages, with charts.py and timerange.py).
 
 `install_ui(app)` wires all of it into the FastAPI app. Page modules import Jinja2 and the
 markdown renderer inside their handlers, so they cost nothing at start-up (the server's start
@@ -41,9 +42,12 @@ class _StaticFiles(StaticFiles):
 def install_ui(app: FastAPI) -> None:
     """Mount the static files, add the pages' routers and the security headers."""
     from ember.ui.api_docs import router as api_docs_router
+    from ember.ui.project_pages import router as project_router
     from ember.ui.trace_page import router as trace_router
 
     app.include_router(trace_router)
+    # After the trace page: the project page's `/projects/{project:path}` would match it too.
+    app.include_router(project_router)
     app.include_router(api_docs_router)
     app.mount(STATIC_PREFIX, _StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

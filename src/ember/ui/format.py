@@ -18,8 +18,9 @@ def duration(ns: int | float | None) -> str:
     if value < 0:
         return "-" + duration(-value)
     if value >= 60e9:
-        minutes, seconds = divmod(value / 1e9, 60)
-        return f"{int(minutes)} min {seconds:.0f} s"
+        # Round to whole seconds first, so 3599.6 s reads "60 min 0 s", never "59 min 60 s".
+        minutes, seconds = divmod(round(value / 1e9), 60)
+        return f"{minutes} min {seconds} s"
     if value >= 1e9:
         return f"{value / 1e9:.2f} s"
     if value >= 1e7:
