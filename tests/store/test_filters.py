@@ -340,3 +340,22 @@ def test_a_cursor_from_another_sort_is_refused(loaded: Store) -> None:
         loaded.list_traces(project, Listing(limit=1, cursor="garbage!"))
 
 
+
+
+def test_metadata_filters_run_inside_parallel_queries_on_postgresql(
+    postgres: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """ember_jsonb() (the non-raising JSON parse of metadata) must not run in a parallel
+    worker: its EXCEPTION block is a subtransaction, which parallel mode refuses. Parallel plans
+    are forced here, as a big table would get them."""
+    forced = "-c force_parallel_mode=on -c parallel_setup_cost=0 -c parallel_tuple_cost=0 " \
+             "-c min_parallel_table_scan_size=0"
+    url = postgres.create_database()
+    store = _open(f"{url}{'&' if '?' in url else '?'}options={forced.replace(' ', '%20')}")
+    try:
+        batch = NORMALIZER.normalize(make_request(_spans(), {"openinference.project.name": "p"}))
+        store.write_spans(batch.spans)
+        assert _span_names(store, "metadata['tier'] == 'gold'") == ["rag"]
+        assert _span_names(store, "metadata['tier'] != 'gold'") == ["agent"]
+    finally:
+        store.close()

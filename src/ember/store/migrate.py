@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ember.errors import StoreUnavailable
 
-HEAD = "0006"
+HEAD = "0007"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
