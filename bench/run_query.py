@@ -17,8 +17,9 @@
 3. HTTP: a fresh `ember serve` on the same database; `GET /v1/projects/{p}/spans` and
    `POST /v1/spans` (Phoenix's span query; it follows cursors itself, with no scan budget), timed
    by the client on a keep-alive connection over 127.0.0.1.
-4. For each case over its budget (first pages 50 ms, filters 500 ms: DESIGN.md section 7), the
-   plan of its first statement: EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (ANALYZE, BUFFERS).
+4. The plan of each case's first statement, EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (ANALYZE,
+   BUFFERS), in the JSON; printed for the cases over budget (first pages 50 ms, filters 500 ms:
+   DESIGN.md section 7). A case whose query fails is recorded with its error, not fatal.
 
     .venv/bin/python bench/run_query.py                       # SQLite, fill then measure
     .venv/bin/python bench/run_query.py --reuse               # measure the kept database again
