@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from ember.api.deps import project_of, store_of, unix_nano
 from ember.api.filter_params import combined_condition
 from ember.api.shapes import (
-    parse_global_id,
     project_json,
     session_json,
     span_detail_json,
@@ -22,7 +22,6 @@ from ember.api.shapes import (
 )
 from ember.errors import BadRequest, EmberError
 from ember.model import STATUS_CODES, Project, RetentionPolicy, SpanFilter
-from ember.store.base import Store
 from ember.store.listings import Listing
 
 
@@ -44,24 +43,6 @@ def error_response(error: EmberError) -> JSONResponse:
 router = APIRouter()
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _project(store: Store, identifier: str) -> Project:
-    rowid = parse_global_id(identifier, "Project")
-    return store.get_project(str(rowid) if rowid is not None else identifier)
-
-
-def _unix_nano(value: datetime | None, name: str) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise BadRequest(f"{name} must carry a time zone, e.g. 2026-01-01T00:00:00Z")
-    return int(value.timestamp() * 1_000_000) * 1000
-
-
 @router.get("/healthz", tags=["health"], summary="Liveness: the process answers")
 def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
@@ -70,7 +51,7 @@ def healthz() -> JSONResponse:
 @router.get("/readyz", tags=["health"], summary="Readiness: the database answers")
 def readyz(request: Request) -> JSONResponse:
     try:
-        _store(request).ping()
+        store_of(request).ping()
     except Exception as exc:  # any database failure means not ready
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok"})
@@ -86,7 +67,7 @@ def metrics(request: Request) -> Response:
 
 @router.get("/v1/projects/{project_identifier}", tags=["projects"], summary="Get a project")
 def get_project(request: Request, project_identifier: str) -> JSONResponse:
-    return JSONResponse({"data": project_json(_project(_store(request), project_identifier))})
+    return JSONResponse({"data": project_json(project_of(store_of(request), project_identifier))})
 
 
 @router.get(
@@ -131,8 +112,8 @@ def list_spans(
               "input/output previews, no attributes, events or resource)"),
     ] = "all",
 ) -> JSONResponse:
-    store = _store(request)
-    project = _project(store, project_identifier)
+    store = store_of(request)
+    project = project_of(store, project_identifier)
     condition = combined_condition(filter, attribute or ())
     codes: list[int] = []
     for code in status_code or []:
@@ -148,8 +129,8 @@ def list_spans(
         status_codes=tuple(codes),
         parent_id=None if roots_only else parent_id,
         roots_only=roots_only,
-        start_time_from=_unix_nano(start_time, "start_time"),
-        start_time_to=_unix_nano(end_time, "end_time"),
+        start_time_from=unix_nano(start_time, "start_time"),
+        start_time_to=unix_nano(end_time, "end_time"),
     )
     listing = Listing(condition=condition, sort=sort, descending=order == "desc")
     page = store.list_spans(project, span_filter, cursor, limit, listing)
@@ -165,8 +146,8 @@ def list_spans(
     summary="A session's roll-up and its traces in time order",
 )
 def get_session(request: Request, project_identifier: str, session_id: str) -> JSONResponse:
-    store = _store(request)
-    session = store.get_session(_project(store, project_identifier), session_id)
+    store = store_of(request)
+    session = store.get_session(project_of(store, project_identifier), session_id)
     return JSONResponse({"data": session_json(session)})
 
 
@@ -180,12 +161,12 @@ def get_span(
     span_id: str,
     trace_id: Annotated[str | None, Query(description="Needed only if the id is ambiguous")] = None,
 ) -> JSONResponse:
-    return JSONResponse({"data": span_detail_json(_store(request).get_span(span_id, trace_id))})
+    return JSONResponse({"data": span_detail_json(store_of(request).get_span(span_id, trace_id))})
 
 
 @router.get("/v1/traces/{trace_id}", tags=["traces"], summary="A whole trace: roll-up and spans")
 def get_trace(request: Request, trace_id: str) -> JSONResponse:
-    summary, spans = _store(request).get_trace(trace_id)
+    summary, spans = store_of(request).get_trace(trace_id)
     return JSONResponse({"data": trace_json(summary, spans)})
 
 
@@ -196,7 +177,7 @@ def get_trace(request: Request, trace_id: str) -> JSONResponse:
     status_code=204,
 )
 def delete_trace(request: Request, trace_id: str) -> Response:
-    _store(request).delete_trace(trace_id)
+    store_of(request).delete_trace(trace_id)
     return Response(status_code=204)
 
 
@@ -207,8 +188,8 @@ def delete_trace(request: Request, trace_id: str) -> Response:
     status_code=204,
 )
 def delete_session(request: Request, project_identifier: str, session_id: str) -> Response:
-    store = _store(request)
-    store.delete_session(_project(store, project_identifier), session_id)
+    store = store_of(request)
+    store.delete_session(project_of(store, project_identifier), session_id)
     return Response(status_code=204)
 
 
@@ -219,8 +200,8 @@ def delete_session(request: Request, project_identifier: str, session_id: str) -
     status_code=204,
 )
 def delete_project(request: Request, project_identifier: str) -> Response:
-    store = _store(request)
-    store.delete_project(_project(store, project_identifier))
+    store = store_of(request)
+    store.delete_project(project_of(store, project_identifier))
     return Response(status_code=204)
 
 
@@ -249,7 +230,7 @@ def _retention_json(request: Request, project: Project) -> dict[str, Any]:
     summary="The retention policy that applies to a project",
 )
 def get_retention(request: Request, project_identifier: str) -> JSONResponse:
-    project = _project(_store(request), project_identifier)
+    project = project_of(store_of(request), project_identifier)
     return JSONResponse({"data": _retention_json(request, project)})
 
 
@@ -261,7 +242,7 @@ def get_retention(request: Request, project_identifier: str) -> JSONResponse:
 def put_retention(
     request: Request, project_identifier: str, body: RetentionBody
 ) -> JSONResponse:
-    store = _store(request)
-    project = _project(store, project_identifier)
+    store = store_of(request)
+    project = project_of(store, project_identifier)
     policy = None if body.use_default else RetentionPolicy(body.days, body.max_traces)
     return JSONResponse({"data": _retention_json(request, store.set_retention(project, policy))})

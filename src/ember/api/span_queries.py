@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
+from ember.api.deps import unix_nano
 from ember.api.filter_params import combined_condition
 from ember.api.span_frames import SpanQuery, frame, parse_query, to_arrow, to_table_json
 from ember.errors import BadRequest
@@ -33,15 +34,14 @@ ARROW = "application/vnd.apache.arrow.stream"
 
 
 def _time(value: Any, name: str) -> int | None:
+    """A body's ISO 8601 time (with its zone) as unix ns, as the query parameters read."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(f"{name} {value!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise BadRequest(f"{name} {value!r} needs a time zone (e.g. ...Z or +00:00)")
-    return int(moment.timestamp() * 1_000_000) * 1_000
+    return unix_nano(moment, name)
 
 
 def _spans(

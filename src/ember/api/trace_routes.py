@@ -25,9 +25,9 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ember.api.deps import store_of
 from ember.cost.compute import usd
 from ember.errors import BadRequest, NotFound
-from ember.store.base import Store
 from ember.store.skeleton import TraceSkeleton
 
 router = APIRouter()
@@ -36,10 +36,6 @@ router = APIRouter()
 GZIP_MIN_BYTES = 64 * 1024
 SEARCH_LIMIT = 10_000
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def _table(values: list[str]) -> tuple[list[str], list[int]]:
@@ -138,7 +134,7 @@ def get_skeleton(
     ] = None,
 ) -> Response:
     started = time.perf_counter()
-    skeleton = _store(request).trace_skeleton(trace_id)
+    skeleton = store_of(request).trace_skeleton(trace_id)
     timings = {"store": time.perf_counter() - started}
     if project is not None and skeleton.project_name != project:
         raise NotFound(f"no trace with id {trace_id!r} in project {project!r}")
@@ -163,7 +159,7 @@ def search_trace(
     if not text:
         raise BadRequest("q must hold some text to search for")
     started = time.perf_counter()
-    found = _store(request).search_trace(trace_id, text, limit + 1)
+    found = store_of(request).search_trace(trace_id, text, limit + 1)
     timings = {"store": time.perf_counter() - started}
     content = {"data": {"span_ids": found[:limit], "truncated": len(found) > limit}}
     return _json(request, content, timings)

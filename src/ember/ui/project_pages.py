@@ -24,9 +24,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ember.api.deps import store_of
 from ember.errors import BadRequest, EmberError, NotFound
 from ember.model import Project, TraceQuery
-from ember.store.base import Store
 from ember.ui.timerange import LABELS, TimeRange, resolve
 
 router = APIRouter(include_in_schema=False)
@@ -35,10 +35,6 @@ TABS = ("traces", "spans", "sessions", "metrics")
 CHART_BUCKETS = 24
 SESSION_TURNS = 100  # turns per page of a session
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def _time_range(request: Request) -> TimeRange:
@@ -61,7 +57,7 @@ def projects_page(request: Request) -> Response:
     from ember.cost.compute import usd
     from ember.ui.templating import render, render_error
 
-    store = _store(request)
+    store = store_of(request)
     try:
         window = _time_range(request)
     except BadRequest as error:
@@ -91,7 +87,7 @@ def projects_page(request: Request) -> Response:
 
 
 def _project(request: Request, name: str) -> Project:
-    return _store(request).get_project(name)
+    return store_of(request).get_project(name)
 
 
 @router.get("/projects/{project:path}/sessions/{session_id}")
@@ -103,7 +99,7 @@ def session_page(
 ) -> Response:
     from ember.ui.templating import render, render_error
 
-    store = _store(request)
+    store = store_of(request)
     try:
         found = _project(request, project)
         session = store.get_session(found, session_id)
@@ -194,7 +190,7 @@ def project_page(
         from ember.cost.compute import usd
         from ember.ui.charts import charts
 
-        metrics = _store(request).project_metrics(
+        metrics = store_of(request).project_metrics(
             found, window.start_ns, window.end_ns, CHART_BUCKETS
         )
         context["charts"] = charts(metrics)

@@ -20,18 +20,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from ember.api.deps import store_of
 from ember.errors import EmberError, NotFound
-from ember.store.base import Store
 
 router = APIRouter(include_in_schema=False)
 
 TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 SPAN_ID = re.compile(r"^[0-9a-fA-F]{16}$")
 
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 @router.get("/projects/{project:path}/traces/{trace_id}")
@@ -54,7 +50,7 @@ def trace_page(
             f"span={span!r} is not a span id: span ids are 16 hexadecimal digits.",
         )
     try:
-        found = _store(request).get_project(project)
+        found = store_of(request).get_project(project)
     except NotFound:
         return render_error(request, 404, "No such project", f"There is no project {project!r}.")
     trace_id = trace_id.lower()
@@ -80,7 +76,7 @@ def span_link(
     from ember.ui.templating import render_error, trace_url
 
     try:
-        span = _store(request).get_span(span_id, trace_id)
+        span = store_of(request).get_span(span_id, trace_id)
     except EmberError as error:
         return render_error(request, error.status, "Cannot open this span", error.message)
     return RedirectResponse(
@@ -94,7 +90,7 @@ def span_fragment(request: Request, trace_id: str, span_id: str) -> Response:
     from ember.ui.templating import render, trace_url
 
     try:
-        span = _store(request).get_span(span_id, trace_id)
+        span = store_of(request).get_span(span_id, trace_id)
     except EmberError as error:
         return render(
             request, "detail/error.html", {"message": error.message}, status_code=error.status
