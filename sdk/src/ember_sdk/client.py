@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ember_sdk import frames, transfer
-from ember_sdk.http import ClientError, error_text, get_json
+from ember_sdk.http import ClientError, get_json, post_json
 from ember_sdk.settings import resolve
 
 if TYPE_CHECKING:
@@ -147,13 +147,7 @@ class Client:
             "start_time": None if start_time is None else start_time.isoformat(),
             "end_time": None if end_time is None else end_time.isoformat(),
         }
-        try:
-            response = self.http.post("/v1/spans", params={"project_name": project}, json=body)
-        except httpx.HTTPError as exc:
-            raise ClientError(f"cannot reach Ember at {self.base_url}: {exc}") from exc
-        if response.status_code != 200:
-            raise ClientError(f"POST /v1/spans answered {response.status_code}: "
-                              f"{error_text(response)}")
+        response = post_json(self.http, "/v1/spans", body, {"project_name": project})
         ((frame, more),) = frames.frames_from_multipart(
             response.headers.get("content-type", ""), response.content
         )
@@ -174,8 +168,7 @@ class Client:
     ) -> pd.DataFrame:
         """The project's traces matching a trace `filter` (roll-ups, the root's attributes,
         `any(...)` over spans), one row per trace, in `sort` order; at most `limit`."""
-        params = {"sort": sort, "order": "desc" if descending else "asc", "filter": filter}
-        return self._listing(f"/v1/projects/{project}/traces", params, limit, "trace_id")
+        return self._listing(project, "traces", filter, sort, descending, limit, "trace_id")
 
     def sessions(
         self,
@@ -187,18 +180,29 @@ class Client:
         limit: int = 1000,
     ) -> pd.DataFrame:
         """The project's sessions matching a session `filter`, one row per session."""
-        params = {"sort": sort, "order": "desc" if descending else "asc", "filter": filter}
-        return self._listing(f"/v1/projects/{project}/sessions", params, limit, "session_id")
+        return self._listing(project, "sessions", filter, sort, descending, limit, "session_id")
 
     def _listing(
-        self, path: str, params: dict[str, Any], limit: int, index: str
+        self,
+        project: str,
+        table: str,
+        filter: str | None,
+        sort: str,
+        descending: bool,
+        limit: int,
+        index: str,
     ) -> pd.DataFrame:
+        """Up to `limit` rows of a project's `table` listing, following its cursors."""
         import pandas as pd
 
+        path = f"/v1/projects/{project}/{table}"
+        params: dict[str, Any] = {"sort": sort, "order": "desc" if descending else "asc"}
+        if filter is not None:
+            params["filter"] = filter
         rows: list[dict[str, Any]] = []
         cursor: str | None = None
         while len(rows) < limit:
-            query = {k: v for k, v in params.items() if v is not None}
+            query = {**params}
             query["limit"] = min(1000, limit - len(rows))
             if cursor:
                 query["cursor"] = cursor
@@ -234,15 +238,7 @@ class Client:
                     item[key] = row[key]
             items.append(item)
         for start in range(0, len(items), 1000):
-            try:
-                response = self.http.post(
-                    "/v1/span_annotations", json={"data": items[start : start + 1000]}
-                )
-            except httpx.HTTPError as exc:
-                raise ClientError(f"cannot reach Ember at {self.base_url}: {exc}") from exc
-            if response.status_code != 200:
-                raise ClientError(f"POST /v1/span_annotations answered "
-                                  f"{response.status_code}: {error_text(response)}")
+            post_json(self.http, "/v1/span_annotations", {"data": items[start : start + 1000]})
         return len(items)
 
 

@@ -49,6 +49,21 @@ def get_json(http: httpx.Client, path: str, params: Mapping[str, Any] | None = N
     return response.json()
 
 
+def post_json(
+    http: httpx.Client, path: str, body: Any, params: Mapping[str, Any] | None = None
+) -> httpx.Response:
+    """POST a JSON body and return the 200 answer, or raise ClientError as `get_json` does."""
+    try:
+        response = http.post(path, params=params, json=body)
+    except httpx.HTTPError as exc:
+        raise ClientError(f"cannot reach Ember at {http.base_url}: {exc}") from exc
+    if response.status_code != 200:
+        raise ClientError(
+            f"POST {path} answered {response.status_code}: {error_text(response)}"
+        )
+    return response
+
+
 def post_with_retries(
     http: httpx.Client,
     path: str,
