@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from ember.api.shapes import iso
 from ember.errors import BadRequest
 from ember.model import STATUS_NAMES, StoredSpan
 
@@ -142,44 +143,41 @@ def nested_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _iso(ns: int) -> str:
-    from ember.api.shapes import iso
-
-    return iso(ns)
+# A span's own fields by the keys queries name them with (the rest are attributes).
+_SPAN_FIELDS: dict[str, Callable[[StoredSpan], Any]] = {
+    SPAN_ID: lambda span: span.span_id,
+    TRACE_ID: lambda span: span.trace_id,
+    "parent_id": lambda span: span.parent_id,
+    "name": lambda span: span.name,
+    "span_kind": lambda span: span.span_kind,
+    "status_code": lambda span: STATUS_NAMES.get(span.status_code, "UNSET"),
+    "status_message": lambda span: span.status_message,
+    "start_time": lambda span: iso(span.start_time),
+    "end_time": lambda span: iso(span.end_time),
+    "latency_ms": lambda span: (span.end_time - span.start_time) / 1e6,
+    "events": lambda span: span.events,
+}
+# Phoenix's default frame starts with these, then `attributes.<key>` for every key.
+_DEFAULT_FIELDS = (
+    SPAN_ID, TRACE_ID, "parent_id", "name", "span_kind", "status_code", "status_message",
+    "start_time", "end_time", "events",
+)
 
 
 def span_value(span: StoredSpan, nested: Mapping[str, Any], key: str) -> Any:
     """The value of `key` for this span: a span field, else an attribute (None if absent)."""
-    fields: dict[str, Any] = {
-        SPAN_ID: span.span_id,
-        TRACE_ID: span.trace_id,
-        "parent_id": span.parent_id,
-        "name": span.name,
-        "span_kind": span.span_kind,
-        "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
-        "status_message": span.status_message,
-        "start_time": _iso(span.start_time),
-        "end_time": _iso(span.end_time),
-        "latency_ms": (span.end_time - span.start_time) / 1e6,
-        "events": span.events,
-    }
-    if key in fields:
-        return fields[key]
+    read = _SPAN_FIELDS.get(key)
+    if read is not None:
+        return read(span)
     if key.startswith("attributes."):
         key = key[len("attributes."):]
     return nested.get(key)
 
 
-def default_columns(spans: Sequence[StoredSpan]) -> list[str]:
-    """Phoenix's default frame: the span fields, then `attributes.<key>` for every key."""
-    keys: dict[str, None] = {}
-    for span in spans:
-        for key in nested_attributes(span.attributes):
-            keys[f"attributes.{key}"] = None
-    return [
-        SPAN_ID, TRACE_ID, "parent_id", "name", "span_kind", "status_code", "status_message",
-        "start_time", "end_time", "events", *sorted(keys),
-    ]
+def default_columns(nested: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Phoenix's default frame over spans with these (nested) attribute maps."""
+    keys = {f"attributes.{key}" for attributes in nested for key in attributes}
+    return [*_DEFAULT_FIELDS, *sorted(keys)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,12 +192,12 @@ def frame(query: SpanQuery, spans: Sequence[StoredSpan]) -> Frame:
     selected = dict(query.select) if query.select is not None else None
     index = [query.index]
     rows: list[dict[str, Any]] = []
+    attribute_maps = [nested_attributes(span.attributes) for span in spans]
     if query.explode is not None:
         explode = query.explode
         position = _POSITION_PREFIX.get(explode.key, "") + "position"
         index = [explode.primary_index_key, position]
-        for span in spans:
-            nested = nested_attributes(span.attributes)
+        for span, nested in zip(spans, attribute_maps, strict=True):
             members = nested.get(explode.key)
             if not isinstance(members, list):
                 continue
@@ -221,10 +219,9 @@ def frame(query: SpanQuery, spans: Sequence[StoredSpan]) -> Frame:
     else:
         columns = (
             selected if selected is not None
-            else {name: name for name in default_columns(spans)}
+            else {name: name for name in default_columns(attribute_maps)}
         )
-        for span in spans:
-            nested = nested_attributes(span.attributes)
+        for span, nested in zip(spans, attribute_maps, strict=True):
             row = {query.index: span_value(span, nested, query.index)}
             row.update({name: span_value(span, nested, key) for name, key in columns.items()})
             if query.concat is not None:

@@ -87,10 +87,6 @@ _STARTS: dict[Target, Any] = {
 }
 
 
-def sort_keys(target: Target) -> tuple[str, ...]:
-    return tuple(_SORTS[target])
-
-
 def _order(target: Target, listing: Listing) -> search.Order:
     expression = _SORTS[target].get(listing.sort)
     if expression is None:
