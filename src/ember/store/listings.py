@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ember.errors import BadRequest
 from ember.model import Page, Project, SessionSummary, StoredSpan
 from ember.query.ast import Condition, Target, walk
-from ember.query.evaluate import Evaluator
+from ember.query.evaluate import Evaluator, RowView
 from ember.store import search
 from ember.store.filters import Plan, RowSource, compile_filter, span_source
 from ember.store.rowviews import RollUpView, SpanView
@@ -122,6 +122,42 @@ def reads_annotations(condition: Condition | None) -> bool:
     )
 
 
+ViewsOf = Callable[[Sequence[Row[Any]], Condition], Sequence[RowView]]
+
+
+def _page(
+    conn: Connection,
+    target: Target,
+    query: sa.Select[Any],
+    listing: Listing,
+    views: ViewsOf,
+    source: RowSource | None = None,
+    on_match: Callable[[RowView], None] | None = None,
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of `query` (the target's rows) under `listing`: the filter's SQL part narrows
+    the query; its Python part, if any, is checked on `views(rows, residual)` of each chunk,
+    and `on_match` sees the view of each row that passes."""
+    order = _order(target, listing)
+    query = query.add_columns(
+        order.expression.label("sort_value"), _ROW_IDS[target].label("row_id")
+    )
+    query, plan, evaluator = _narrowed(query, target, listing, conn.dialect.name, source)
+    check = None
+    if plan is not None and plan.residual is not None:
+        residual = plan.residual
+
+        def check(rows: Sequence[Row[Any]]) -> list[bool]:
+            verdicts = []
+            for view in views(rows, residual):
+                ok = evaluator.matches(residual, view)
+                if ok and on_match is not None:
+                    on_match(view)
+                verdicts.append(ok)
+            return verdicts
+
+    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+
+
 def span_page(
     conn: Connection,
     base: sa.Select[Any],
@@ -129,29 +165,21 @@ def span_page(
     stored_spans: StoredSpans,
 ) -> Page[StoredSpan]:
     """`base` selects the spans rows (joined with their trace and project) of one project."""
-    order = _order("span", listing)
-    query = base.add_columns(order.expression.label("sort_value"), spans.c.id.label("row_id"))
+    matched: dict[int, StoredSpan] = {}  # decoded for the check, reused for the page
+
+    def keep(view: RowView) -> None:
+        assert isinstance(view, SpanView)
+        matched[view.span.id] = view.span
+
+    def views(rows: Sequence[Row[Any]], residual: Condition) -> list[SpanView]:
+        items = stored_spans(conn, rows)
+        notes = _annotation_lookup(conn, "span", [s.span_id for s in items], residual)
+        return [SpanView(item, partial(notes, item.span_id)) for item in items]
+
     # `base` joins the span's trace, so its trace id is read from there.
     source = span_source(spans, trace_id=traces.c.trace_id)
-    query, plan, evaluator = _narrowed(query, "span", listing, conn.dialect.name, source)
-    decoded: dict[int, StoredSpan] = {}
-    check = None
-    if plan is not None and plan.residual is not None:
-        residual = plan.residual
-
-        def check(rows: Sequence[Row[Any]]) -> list[bool]:
-            items = stored_spans(conn, rows)
-            notes = _annotation_lookup(conn, "span", [s.span_id for s in items], residual)
-            verdicts = []
-            for item in items:
-                ok = evaluator.matches(residual, SpanView(item, partial(notes, item.span_id)))
-                if ok:
-                    decoded[item.id] = item
-                verdicts.append(ok)
-            return verdicts
-
-    rows, next_cursor = search.page(conn, query, order, listing.cursor, listing.limit, check)
-    items = stored_spans(conn, rows) if check is None else [decoded[row.id] for row in rows]
+    rows, next_cursor = _page(conn, "span", base, listing, views, source, keep)
+    items = [matched[row.id] for row in rows] if matched else stored_spans(conn, rows)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -167,74 +195,44 @@ def trace_page(
     `spans_of(conn, trace row id, span id or None)` decodes a trace's spans (or one), for the
     parts of a filter on root attributes or `any(...)` that SQL could not decide; `where` adds
     conditions of the caller's own (Phoenix's trace parameters)."""
-    order = _order("trace", listing)
+
+    def views(rows: Sequence[Row[Any]], residual: Condition) -> list[RollUpView]:
+        notes = _annotation_lookup(conn, "trace", [r.trace_id for r in rows], residual)
+        span_notes = partial(_span_annotation, conn) if reads_annotations(residual) else None
+        return [
+            RollUpView(
+                row,
+                attributes=partial(_root_attributes, conn, row, spans_of),
+                spans=partial(spans_of, conn, row.id, None),
+                annotations=partial(notes, row.trace_id),
+                span_annotations=span_notes,
+            )
+            for row in rows
+        ]
+
     query = (
-        sa.select(
-            traces,
-            projects.c.name.label("project_name"),
-            order.expression.label("sort_value"),
-            traces.c.id.label("row_id"),
-        )
+        sa.select(traces, projects.c.name.label("project_name"))
         .join(projects, projects.c.id == traces.c.project_id)
         .where(traces.c.project_id == project.id, *where)
     )
-    query, plan, evaluator = _narrowed(query, "trace", listing, conn.dialect.name)
-    check = None
-    if plan is not None and plan.residual is not None:
-        residual = plan.residual
-
-        def check(rows: Sequence[Row[Any]]) -> list[bool]:
-            notes = _annotation_lookup(conn, "trace", [r.trace_id for r in rows], residual)
-            span_notes = (
-                partial(_span_annotation, conn) if reads_annotations(residual) else None
-            )
-            return [
-                evaluator.matches(
-                    residual,
-                    RollUpView(
-                        row,
-                        attributes=partial(_root_attributes, conn, row, spans_of),
-                        spans=partial(spans_of, conn, row.id, None),
-                        annotations=partial(notes, row.trace_id),
-                        span_annotations=span_notes,
-                    ),
-                )
-                for row in rows
-            ]
-
-    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+    return _page(conn, "trace", query, listing, views)
 
 
 def session_page(
     conn: Connection, project: Project, listing: Listing
 ) -> tuple[list[Row[Any]], str | None]:
     """The `sessions` rows (with `project_name`) of one page, and the next cursor."""
-    order = _order("session", listing)
+
+    def views(rows: Sequence[Row[Any]], residual: Condition) -> list[RollUpView]:
+        notes = _annotation_lookup(conn, "session", [r.session_id for r in rows], residual)
+        return [RollUpView(row, annotations=partial(notes, row.session_id)) for row in rows]
+
     query = (
-        sa.select(
-            sessions,
-            projects.c.name.label("project_name"),
-            order.expression.label("sort_value"),
-            sessions.c.id.label("row_id"),
-        )
+        sa.select(sessions, projects.c.name.label("project_name"))
         .join(projects, projects.c.id == sessions.c.project_id)
         .where(sessions.c.project_id == project.id)
     )
-    query, plan, evaluator = _narrowed(query, "session", listing, conn.dialect.name)
-    check = None
-    if plan is not None and plan.residual is not None:
-        residual = plan.residual
-
-        def check(rows: Sequence[Row[Any]]) -> list[bool]:
-            notes = _annotation_lookup(conn, "session", [r.session_id for r in rows], residual)
-            return [
-                evaluator.matches(
-                    residual, RollUpView(row, annotations=partial(notes, row.session_id))
-                )
-                for row in rows
-            ]
-
-    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+    return _page(conn, "session", query, listing, views)
 
 
 def session_summary(row: Row[Any], trace_ids: Sequence[str] = ()) -> SessionSummary:
