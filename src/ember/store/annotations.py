@@ -18,7 +18,6 @@ of two traces sharing a span id, deleting one deletes the span annotations both 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,9 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
-from ember.errors import BadRequest
 from ember.model import Annotation, AnnotationInput, AnnotationQuery, Page
-from ember.store import codec
+from ember.store import codec, search
 from ember.store.dialects import chunks
 from ember.store.schema import annotation_table as table
 from ember.store.schema import sessions, spans, traces
@@ -162,15 +160,13 @@ def page(
         select = select.where(table.c.name.in_(sorted(set(query.include_names))))
     if query.exclude_names:
         select = select.where(table.c.name.not_in(sorted(set(query.exclude_names))))
-    if cursor is not None:
-        select = select.where(table.c.id <= decode_cursor(cursor))
-    select = select.order_by(table.c.id.desc()).limit(limit + 1)
+    select = select.add_columns(table.c.id.label("sort_value"), table.c.id.label("row_id"))
     with readers.connect() as conn:
-        rows = list(conn.execute(select))
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor(rows.pop().id)
+        rows, next_cursor = search.page(conn, select, _NEWEST_FIRST, cursor, limit)
     return Page(items=[annotation(row) for row in rows], next_cursor=next_cursor)
+
+
+_NEWEST_FIRST = search.Order("annotation id", table.c.id, table.c.id)
 
 
 def annotation(row: Row[Any]) -> Annotation:
@@ -217,23 +213,6 @@ def annotations_by_target(
                 "document_position": row.document_position,
             })
     return found
-
-
-def encode_cursor(rowid: int) -> str:
-    return base64.urlsafe_b64encode(f"annotation:{rowid}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        if kind != "annotation":
-            raise ValueError(kind)
-        return int(number)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(
-            f"cursor {cursor!r} is not an annotation cursor this server issued"
-        ) from exc
 
 
 # ------------------------------------------------------------------------------------ deletes

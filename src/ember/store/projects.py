@@ -7,13 +7,12 @@ project created while a client pages through the list never shifts the pages it 
 
 from __future__ import annotations
 
-import base64
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ember.errors import BadRequest, Conflict
+from ember.errors import Conflict
 from ember.model import Page, Project
+from ember.store import search
 from ember.store.dialects import insert_ignore
 from ember.store.rows import project
 from ember.store.schema import projects
@@ -43,29 +42,15 @@ def page(
 ) -> Page[Project]:
     """Projects newest first, those whose name contains `name_contains` (ignoring case) when
     it is given; `next_cursor` is None on the last page."""
-    query = sa.select(projects)
+    query = sa.select(
+        projects, projects.c.id.label("sort_value"), projects.c.id.label("row_id")
+    )
     if name_contains:
         # Escaped, so `%` and `_` in the text are matched as themselves.
         query = query.where(projects.c.name.icontains(name_contains, autoescape=True))
-    if cursor is not None:
-        query = query.where(projects.c.id <= _decode_cursor(cursor))
-    query = query.order_by(projects.c.id.desc()).limit(limit + 1)
     with readers.connect() as conn:
-        rows = list(conn.execute(query))
-    next_cursor = _encode_cursor(rows.pop().id) if len(rows) > limit else None
+        rows, next_cursor = search.page(conn, query, _NEWEST_FIRST, cursor, limit)
     return Page(items=[project(row) for row in rows], next_cursor=next_cursor)
 
 
-def _encode_cursor(rowid: int) -> str:
-    return base64.urlsafe_b64encode(f"project:{rowid}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        if kind != "project":
-            raise ValueError(kind)
-        return int(number)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cursor {cursor!r} is not a project cursor this server issued") from exc
+_NEWEST_FIRST = search.Order("project id", projects.c.id, projects.c.id)
