@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,6 +85,11 @@ def _aggregate(row: Any, latencies: list[int]) -> Aggregate:
     )
 
 
+_SUMMED = (
+    "trace_count", "error_count", "prompt_tokens", "completion_tokens", "total_tokens", "cost"
+)
+
+
 def _sums() -> list[Any]:
     return [
         sa.func.count().label("trace_count"),
@@ -128,14 +134,16 @@ def project_metrics(
     ):
         latencies.setdefault(int(number), []).append(int(latency))
         every.append(int(latency))
-    series = [
-        (start + int(row.bucket) * bucket_ns, _aggregate(row, latencies.get(int(row.bucket), [])))
-        for row in conn.execute(
-            sa.select(bucket, *_sums()).where(in_range).group_by(bucket).order_by(bucket)
-        )
-    ]
-    filled = dict(series)
-    totals = _aggregate(conn.execute(sa.select(*_sums()).where(in_range)).one(), every)
+    grouped = list(
+        conn.execute(sa.select(bucket, *_sums()).where(in_range).group_by(bucket))
+    )
+    filled = {
+        start + int(row.bucket) * bucket_ns: _aggregate(row, latencies.get(int(row.bucket), []))
+        for row in grouped
+    }
+    # The range's totals are the buckets' sums (no second pass over the range).
+    summed = {name: sum(int(getattr(row, name) or 0) for row in grouped) for name in _SUMMED}
+    totals = _aggregate(SimpleNamespace(**summed), every)
     usage = conn.execute(
         sa.select(
             spans.c.model_name,
