@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 JsonKind = Literal["number", "text", "bool"]
+_JSONB = JSONB()
+_TEXT_ARRAY = ARRAY(sa.Text)
 
 _SQLITE_TYPES: dict[JsonKind, tuple[str, ...]] = {
     "number": ("integer", "real"),
@@ -100,12 +103,3 @@ class JsonReader:
         return self._pg_document(document).op("#>>", return_type=sa.Text)(
             sa.literal(list(keys), _TEXT_ARRAY)
         )
-
-
-def _jsonb() -> Any:
-    from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-
-    return JSONB(), ARRAY(sa.Text)
-
-
-_JSONB, _TEXT_ARRAY = _jsonb()
