@@ -4,7 +4,7 @@ Every listing orders by one sort expression and then the row id, both in the sam
 a cursor is the position of the last row a page returned: the next page starts strictly after
 it, so no row is skipped or repeated while rows are added. A filter's SQL part (`Plan.where`)
 narrows the rows; its residual part (`Plan.residual`) is checked by `check` on each chunk of
-candidates, and scanning stops once the page is full, or after `max_scan` candidates, in which
+candidates, and scanning stops once the page is full, or after MAX_SCAN candidates, in which
 case the page may be short (even empty) and its cursor says where to go on: a listing never
 hides that there is more.
 """
@@ -76,7 +76,6 @@ def page(
     cursor: str | None,
     limit: int,
     check: Callable[[Sequence[Row[Any]]], Sequence[bool]] | None = None,
-    max_scan: int | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Up to `limit` rows of `query` (which must select `order.expression` labelled
     `sort_value` and the row id labelled `row_id`) after `cursor`, and the next cursor."""
@@ -91,7 +90,7 @@ def page(
         return rows, None if last is None else encode_cursor(order, last.sort_value, last.row_id)
     found: list[Row[Any]] = []
     scanned = 0
-    budget = MAX_SCAN if max_scan is None else max_scan
+    budget = MAX_SCAN  # read at call time, so tests can lower it
     chunk = max(min(CHUNK, budget), limit)
     while True:
         bounded = ordered if position is None else ordered.where(order.after(position))
