@@ -54,8 +54,9 @@ def project_json(project: Project) -> dict[str, Any]:
     }
 
 
-def span_json(span: StoredSpan) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _span_head(span: StoredSpan) -> dict[str, Any]:
+    """The fields every span shape starts with (Phoenix's)."""
+    return {
         "id": global_id("Span", span.id),
         "name": span.name,
         "context": {"trace_id": span.trace_id, "span_id": span.span_id},
@@ -63,6 +64,12 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         "parent_id": span.parent_id,
         "start_time": iso(span.start_time),
         "end_time": iso(span.end_time),
+    }
+
+
+def span_json(span: StoredSpan) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        **_span_head(span),
         "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
         "status_message": span.status_message,
         "attributes": span.attributes,
@@ -136,13 +143,7 @@ def span_row_json(span: StoredSpan) -> dict[str, Any]:
     promoted columns and short input/output previews; no attributes, events or resource."""
     p = span.promoted
     return {
-        "id": global_id("Span", span.id),
-        "name": span.name,
-        "context": {"trace_id": span.trace_id, "span_id": span.span_id},
-        "span_kind": span.span_kind,
-        "parent_id": span.parent_id,
-        "start_time": iso(span.start_time),
-        "end_time": iso(span.end_time),
+        **_span_head(span),
         "start_time_unix_nano": span.start_time,
         "end_time_unix_nano": span.end_time,
         "latency_ms": (span.end_time - span.start_time) / 1e6,
