@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from ember.query.ast import (
     And,
     Compare,
@@ -54,7 +56,8 @@ MISSING = Missing()
 
 class RowView(Protocol):
     """What the evaluator reads of a row. Column values are as stored (times in ns, cost in
-    pico-dollars, status as its integer, latency in ns as `latency_ns`)."""
+    pico-dollars, status as its integer, and `latency_ms` as end - start in ns, which
+    `stored_constant` matches)."""
 
     def column(self, name: str) -> Any: ...
 
@@ -152,8 +155,6 @@ def stored_constant(field: Field, value: str | int | float | bool) -> Any:
 
 def metadata_value(attributes: Mapping[str, Any], name: str, path: Sequence[str]) -> Any:
     """`metadata[name][path...]` of OpenInference's `metadata` attribute (JSON text)."""
-    import orjson
-
     raw = attributes.get("metadata", MISSING)
     if isinstance(raw, str):
         try:
