@@ -83,7 +83,14 @@ class TraceView:
         self.page.wait_for_selector("#tv-detail:not([aria-busy])")
         return detail
 
+    def settle(self) -> None:
+        """Wait until the rows are drawn: the list draws on the next animation frame, and
+        animation-frame callbacks run in the order they were asked for, so once ours has run,
+        any draw the last action asked for has run too."""
+        self.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done(null)))")
+
     def selected(self) -> str | None:
+        self.settle()
         return self.page.get_attribute(".tv-row.is-selected", "data-span-id")
 
     def wait_selected(self, span: str) -> None:
@@ -99,6 +106,7 @@ class TraceView:
 
     def rows(self) -> list[dict[str, Any]]:
         """The rows drawn, top to bottom: span id, level, name, kind label, flag, classes."""
+        self.settle()
         rows: list[dict[str, Any]] = self.page.evaluate("""() =>
             [...document.querySelectorAll('.tv-row:not([hidden])')]
               .map((row) => ({

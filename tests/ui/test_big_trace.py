@@ -57,7 +57,7 @@ def test_only_rows_on_screen_are_drawn(view: TraceView, big: dict[str, str]) -> 
 
     view.tree.focus()
     view.page.keyboard.press("End")
-    assert view.selected() == big["last"]
+    view.wait_selected(big["last"])
     expect(view.row(big["last"])).to_be_in_viewport()
     assert view.page.locator(".tv-row").count() < MAX_ROWS_IN_PAGE
     view.wait_detail(big["last"])
@@ -80,5 +80,5 @@ def test_search_and_links_reach_a_deep_span(view: TraceView, big: dict[str, str]
     view.wait_detail(big["needle"])
 
     view.open(PROJECT, big["trace"], span=big["needle"])
-    assert view.selected() == big["needle"]
+    view.wait_selected(big["needle"])
     expect(view.row(big["needle"])).to_be_in_viewport()

@@ -159,7 +159,7 @@ def test_rag_trace_tree_and_timeline(view: TraceView, runs: Runs, screenshot_dir
     assert all(r["bar_width"].endswith("%") and float(r["bar_width"][:-1]) > 0 for r in rows)
     assert rows[0]["bar_width"] == "100%"  # the root spans the whole trace
     expect(view.page.locator("#tv-summary")).to_contain_text(f"{len(rag.spans)} spans")
-    assert view.selected() == rows[0]["span_id"]
+    view.wait_selected(rows[0]["span_id"])
     view.wait_detail(rows[0]["span_id"])
     view.select(rag.id_of("VectorStoreRetriever"))
     view.page.screenshot(path=str(screenshot_dir / "trace-view-rag.png"))
@@ -342,7 +342,9 @@ def test_search_inside_the_trace(view: TraceView, runs: Runs) -> None:
     first = view.selected()
     view.page.locator("#tv-search").press("Enter")
     expect(view.page.locator("#tv-search-count")).to_have_text(f"2 of {len(chains)}")
-    assert view.selected() != first
+    expect(view.page.locator(".tv-row.is-selected")).not_to_have_attribute(
+        "data-span-id", first or ""
+    )
     assert {r["span_id"] for r in view.rows() if "is-match" in r["classes"]} == {
         span_id(s) for s in chains
     }
@@ -402,7 +404,7 @@ def test_shared_span_link(view: TraceView, runs: Runs, ui_server: EmberProcess) 
     assert view.page.url == f"{ui_server.url}{link}"
 
     view.goto(f"{ui_server.url}{link}")
-    assert view.selected() == target
+    view.wait_selected(target)
     view.wait_detail(target)
     expect(view.row(target)).to_be_in_viewport()
 
@@ -410,5 +412,5 @@ def test_shared_span_link(view: TraceView, runs: Runs, ui_server: EmberProcess) 
     assert redirect.status_code == 302
     assert redirect.headers["location"] == link
     view.goto(f"{ui_server.url}/spans/{target}?trace_id={rag.trace_id}")
-    assert view.selected() == target
+    view.wait_selected(target)
     view.wait_detail(target)
