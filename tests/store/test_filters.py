@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ember.model import AnnotationInput, AnnotationQuery, SpanFilter
 from ember.query.evaluate import Evaluator
@@ -242,6 +243,61 @@ def test_pages_through_a_python_checked_filter_without_losing_rows(
     assert [] in pages  # the budget really ran out somewhere
 
 
+WINDOWED_CASES = [
+    "span_kind == 'LLM'",  # decided in SQL
+    "acme.team in ['infra', 'ml']",  # decided in SQL, on the short values
+    "'refund' in input.value or acme.team == 'ml'",  # partly left to Python
+    "metadata['tier'] is None",
+]
+
+
+@pytest.mark.parametrize("text", WINDOWED_CASES)
+def test_a_filtered_listing_walks_a_window_at_a_time_without_losing_rows(
+    loaded: Store, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """With a window of two rows, each request looks at two spans of the project: pages come
+    back short or empty with a cursor at the window's edge, and following the cursors yields
+    every match once, in order."""
+    monkeypatch.setattr(search, "WINDOW", 2)
+    project = loaded.get_project("p")
+    condition = parse_filter(text, "span")
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        page = loaded.list_spans(project, SpanFilter(), cursor, 2, Listing(condition=condition))
+        pages.append([s.name for s in page.items])
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+        assert len(pages) < 20, "the cursors must reach the end"
+    names = [name for page in pages for name in page]
+    monkeypatch.setattr(search, "WINDOW", 10_000)
+    whole = loaded.list_spans(project, SpanFilter(), None, 100, Listing(condition=condition))
+    assert names == [s.name for s in whole.items]
+    assert sorted(names) == _span_names(loaded, text)
+    assert len(pages) >= 4  # eight spans, two per window: the window really bounded each request
+
+
+def test_traces_sorted_by_an_indexed_key_page_through_windows(
+    loaded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "WINDOW", 1)
+    project = loaded.get_project("p")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = loaded.list_traces(
+            project,
+            Listing(condition=parse_filter("span_count >= 1", "trace"), sort="latency_ms",
+                    limit=5, cursor=cursor),
+        )
+        seen += [t.trace_id for t in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [T2.hex(), T1.hex(), T3.hex()]
+
+
 def _trace_ids(store: Store, text: str, sort: str = "start_time") -> list[str]:
     page = store.list_traces(
         store.get_project("p"), Listing(condition=parse_filter(text, "trace"), sort=sort)
@@ -357,5 +413,38 @@ def test_metadata_filters_run_inside_parallel_queries_on_postgresql(
         store.write_spans(batch.spans)
         assert _span_names(store, "metadata['tier'] == 'gold'") == ["rag"]
         assert _span_names(store, "metadata['tier'] != 'gold'") == ["agent"]
+    finally:
+        store.close()
+
+
+def test_an_attribute_value_is_found_through_the_gin_index_on_postgresql(postgres: Any) -> None:
+    """`tool.name == 'x'` is also compiled as JSON containment, which must match migration
+    0008's index expression exactly, or PostgreSQL reads every span for a rare value. With
+    plain scans priced out and the start-time index dropped (in a transaction rolled back; on
+    a table this small it would win), the plan of the listing's query must use that index."""
+    store = _open(postgres.create_database())
+    try:
+        batch = NORMALIZER.normalize(make_request(_spans(), {"openinference.project.name": "p"}))
+        store.write_spans(batch.spans)
+        statements: list[tuple[str, Any]] = []
+        engine = store._readers  # type: ignore[attr-defined]
+
+        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, parameters))
+
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert _span_names(store, "acme.team == 'ml'") == ["llm2"]
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        statement, parameters = next(s for s in statements if "@>" in s[0])
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.exec_driver_sql("DROP INDEX ix_spans_project_id_start_time")
+            plan = "\n".join(
+                row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            )
+            transaction.rollback()
+        assert "ix_spans_attributes" in plan, plan
     finally:
         store.close()

@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from ember.model import BULKY_TEXT_CHARS, LIST_ITEM_KEY
@@ -157,6 +159,9 @@ def compile_filter(
         compiled = compiler.condition(item, source)
         if compiled.narrowing is not None:
             where.append(compiled.narrowing)
+        hint = compiler.index_hint(item, source)
+        if hint is not None:
+            where.append(hint)
         if compiled.exact is None:
             residual.append(item)
     rest: Condition | None
@@ -251,6 +256,34 @@ class _Compiler:
             # `in` also looks into lists, which SQL reads as no text: Python decides those.
             unsure = sa.or_(unsure, self.json.text(document, keys).is_(None))
         return _Compiled(None, sa.or_(sql, unsure))
+
+    def index_hint(self, node: Condition, source: RowSource) -> ColumnElement[bool] | None:
+        """On PostgreSQL, a top-level `k == v` or `k in [...]` on a short attribute written
+        again as JSON containment, which the GIN index of migration 0008 serves, so a rare value
+        is found without reading every span. It holds on exactly the rows where the condition
+        is true (jsonb compares numbers by value) but is false, not unknown, where the key is
+        missing, so it may only be AND-ed at the top of a WHERE clause, never under a NOT."""
+        if not self.json.postgres or source.attributes is None:
+            return None
+        if not isinstance(node, Compare | InList) or node.field.kind != "attribute":
+            return None
+        if not _short_values_decide(node) or LIST_ITEM_KEY(node.field.name):
+            return None
+        if isinstance(node, Compare):
+            if node.op != "==" or not isinstance(node.value, Value):
+                return None
+            values = [node.value.value]
+        else:
+            values = [v.value for v in node.values]
+        document = sa.cast(source.attributes, JSONB)
+        return sa.or_(
+            *(
+                document.op("@>")(
+                    sa.cast(sa.literal(orjson.dumps({node.field.name: v}).decode()), JSONB)
+                )
+                for v in values
+            )
+        )
 
     def _json_leaf(
         self, node: Condition, document: ColumnElement[Any], keys: tuple[str, ...]

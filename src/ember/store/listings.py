@@ -80,6 +80,19 @@ _SORTS: dict[Target, Mapping[str, Any]] = {
     },
 }
 _ROW_IDS: dict[Target, Any] = {"span": spans.c.id, "trace": traces.c.id, "session": sessions.c.id}
+_PROJECT_IDS: dict[Target, Any] = {
+    "span": spans.c.project_id,
+    "trace": traces.c.project_id,
+    "session": sessions.c.project_id,
+}
+# Sorts an index serves (schema.py), so a filtered listing can walk them a window at a time
+# (store/search.py). Under any other sort a filtered page reads and sorts every row of the
+# project, window or not.
+_INDEXED_SORTS: dict[Target, frozenset[str]] = {
+    "span": frozenset({"start_time"}),
+    "trace": frozenset({"start_time", "latency_ms", "cost", "total_tokens", "span_count"}),
+    "session": frozenset({"id", "start_time"}),
+}
 _STARTS: dict[Target, Any] = {
     "span": spans.c.start_time,
     "trace": traces.c.start_time,
@@ -104,15 +117,33 @@ def _narrowed(
     source: RowSource | None = None,
 ) -> tuple[sa.Select[Any], Plan | None, Evaluator]:
     evaluator = Evaluator(time.time_ns())
-    start = _STARTS[target]
-    if listing.start_from is not None:
-        query = query.where(start >= listing.start_from)
-    if listing.start_to is not None:
-        query = query.where(start < listing.start_to)
+    query = query.where(*_time_range(target, listing))
     if listing.condition is None:
         return query, None, evaluator
     plan = compile_filter(listing.condition, target, dialect, evaluator.now_ns, source)
     return query.where(plan.where), plan, evaluator
+
+
+def _time_range(target: Target, listing: Listing) -> list[ColumnElement[bool]]:
+    start = _STARTS[target]
+    bounds = []
+    if listing.start_from is not None:
+        bounds.append(start >= listing.start_from)
+    if listing.start_to is not None:
+        bounds.append(start < listing.start_to)
+    return bounds
+
+
+def _frame(
+    target: Target, listing: Listing, order: search.Order, project_id: int
+) -> sa.Select[Any] | None:
+    """The unfiltered rows a filtered page walks a window at a time, when an index serves the
+    sort; None otherwise."""
+    if listing.sort not in _INDEXED_SORTS[target]:
+        return None
+    return sa.select(
+        order.expression.label("sort_value"), order.row_id.label("row_id")
+    ).where(_PROJECT_IDS[target] == project_id, *_time_range(target, listing))
 
 
 def reads_annotations(condition: Condition | None) -> bool:
@@ -128,15 +159,17 @@ ViewsOf = Callable[[Sequence[Row[Any]], Condition], Sequence[RowView]]
 def _page(
     conn: Connection,
     target: Target,
+    project_id: int,
     query: sa.Select[Any],
     listing: Listing,
     views: ViewsOf,
     source: RowSource | None = None,
     on_match: Callable[[RowView], None] | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
-    """One page of `query` (the target's rows) under `listing`: the filter's SQL part narrows
-    the query; its Python part, if any, is checked on `views(rows, residual)` of each chunk,
-    and `on_match` sees the view of each row that passes."""
+    """One page of `query` (the target's rows of one project) under `listing`: the filter's
+    SQL part narrows the query, a window at a time when an index serves the sort; its Python
+    part, if any, is checked on `views(rows, residual)` of each chunk, and `on_match` sees the
+    view of each row that passes."""
     order = _order(target, listing)
     query = query.add_columns(
         order.expression.label("sort_value"), _ROW_IDS[target].label("row_id")
@@ -155,16 +188,18 @@ def _page(
                 verdicts.append(ok)
             return verdicts
 
-    return search.page(conn, query, order, listing.cursor, listing.limit, check)
+    frame = None if plan is None else _frame(target, listing, order, project_id)
+    return search.page(conn, query, order, listing.cursor, listing.limit, check, frame)
 
 
 def span_page(
     conn: Connection,
+    project_id: int,
     base: sa.Select[Any],
     listing: Listing,
     stored_spans: StoredSpans,
 ) -> Page[StoredSpan]:
-    """`base` selects the spans rows (joined with their trace and project) of one project."""
+    """`base` selects the spans rows (joined with their trace and project) of the project."""
     matched: dict[int, StoredSpan] = {}  # decoded for the check, reused for the page
 
     def keep(view: RowView) -> None:
@@ -178,7 +213,7 @@ def span_page(
 
     # `base` joins the span's trace, so its trace id is read from there.
     source = span_source(spans, trace_id=traces.c.trace_id)
-    rows, next_cursor = _page(conn, "span", base, listing, views, source, keep)
+    rows, next_cursor = _page(conn, "span", project_id, base, listing, views, source, keep)
     items = [matched[row.id] for row in rows] if matched else stored_spans(conn, rows)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -215,7 +250,7 @@ def trace_page(
         .join(projects, projects.c.id == traces.c.project_id)
         .where(traces.c.project_id == project.id, *where)
     )
-    return _page(conn, "trace", query, listing, views)
+    return _page(conn, "trace", project.id, query, listing, views)
 
 
 def session_page(
@@ -232,7 +267,7 @@ def session_page(
         .join(projects, projects.c.id == sessions.c.project_id)
         .where(sessions.c.project_id == project.id)
     )
-    return _page(conn, "session", query, listing, views)
+    return _page(conn, "session", project.id, query, listing, views)
 
 
 def session_summary(row: Row[Any], trace_ids: Sequence[str] = ()) -> SessionSummary:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ember.errors import StoreUnavailable
 
-HEAD = "0007"
+HEAD = "0008"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -12,6 +12,7 @@ Layout choices, for the write budget and the disk budget:
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData(
     naming_convention={
@@ -99,6 +100,12 @@ traces = sa.Table(
         postgresql_where=sa.text("session_id IS NOT NULL"),
     ),
 )
+# The listings' sorts (store/listings.py); each ends with the row id, as keyset pages order.
+sa.Index("ix_traces_latency", traces.c.project_id, traces.c.end_time - traces.c.start_time,
+         traces.c.id)
+sa.Index("ix_traces_cost", traces.c.project_id, traces.c.cost, traces.c.id)
+sa.Index("ix_traces_tokens", traces.c.project_id, traces.c.total_tokens, traces.c.id)
+sa.Index("ix_traces_span_count", traces.c.project_id, traces.c.span_count, traces.c.id)
 
 sessions = sa.Table(
     "sessions",
@@ -152,7 +159,23 @@ spans = sa.Table(
     sa.Index(None, "trace_rowid", "span_id", unique=True),
     sa.Index(None, "project_id", "start_time"),
     sa.Index(None, "span_id"),
+    sa.Index(
+        "ix_spans_user",
+        "project_id",
+        "user_id",
+        "start_time",
+        sqlite_where=sa.text("user_id IS NOT NULL"),
+        postgresql_where=sa.text("user_id IS NOT NULL"),
+    ),
 )
+# PostgreSQL: `attr == value` on a short attribute is also compiled as JSON containment, which
+# this index serves (store/filters.py).
+sa.Index(
+    "ix_spans_attributes",
+    sa.cast(spans.c.attributes, JSONB).label("attributes_jsonb"),
+    postgresql_using="gin",
+    postgresql_ops={"attributes_jsonb": "jsonb_path_ops"},
+).ddl_if(dialect="postgresql")
 
 # Log records tied to a span (GenAI message events). They may arrive before or after their span,
 # so they point at it by its OTLP ids, not by row id; the span's derived data is recomputed

@@ -7,6 +7,12 @@ narrows the rows; its residual part (`Plan.residual`) is checked by `check` on e
 candidates, and scanning stops once the page is full, or after MAX_SCAN candidates, in which
 case the page may be short (even empty) and its cursor says where to go on: a listing never
 hides that there is more.
+
+A filtered listing is also bounded in SQL: given its unfiltered `frame` (the same rows in the
+same order, which an index serves), a request only looks at the next WINDOW rows of the frame.
+Without it, a condition SQL decides but no index serves (a rare attribute value) would walk
+the whole table before answering; with it, each request costs at most a window, and a page that
+comes back short carries a cursor at the window's edge.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ember.errors import BadRequest
 
-MAX_SCAN = 20_000
+# Per request: rows of the frame a filtered page looks at, and of those, candidates checked in
+# Python (~50 us each: a payload decoded). Both are read at call time, so tests can lower them.
+WINDOW = 50_000
+MAX_SCAN = 5_000
 CHUNK = 500
 
 
@@ -40,6 +49,11 @@ class Order:
     def after(self, position: tuple[Any, int]) -> ColumnElement[bool]:
         key = sa.tuple_(self.expression, self.row_id)
         return key < position if self.descending else key > position
+
+    def through(self, position: tuple[Any, int]) -> ColumnElement[bool]:
+        """Rows up to and including `position` in this order."""
+        key = sa.tuple_(self.expression, self.row_id)
+        return key >= position if self.descending else key <= position
 
     def clauses(self) -> tuple[Any, Any]:
         if self.descending:
@@ -76,27 +90,37 @@ def page(
     cursor: str | None,
     limit: int,
     check: Callable[[Sequence[Row[Any]]], Sequence[bool]] | None = None,
+    frame: sa.Select[Any] | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Up to `limit` rows of `query` (which must select `order.expression` labelled
-    `sort_value` and the row id labelled `row_id`) after `cursor`, and the next cursor."""
+    `sort_value` and the row id labelled `row_id`) after `cursor`, and the next cursor.
+
+    `frame`, when given, selects `sort_value` and `row_id` of the rows `query` filters (the
+    same table and bounds, without the filter); the request then only looks at its next
+    WINDOW rows."""
     ordered = query.order_by(*order.clauses())
     position = None if cursor is None else decode_cursor(order, cursor)
+    edge = None if frame is None else _window_edge(conn, frame, order, position)
+    if edge is not None:
+        ordered = ordered.where(order.through(edge))
+    # Where to go on when this request found the end of what it looked at.
+    end = None if edge is None else encode_cursor(order, *edge)
     if check is None:
         bounded = ordered if position is None else ordered.where(order.after(position))
         rows = list(conn.execute(bounded.limit(limit + 1)).all())
-        more = len(rows) > limit
+        if len(rows) <= limit:
+            return rows, end
         rows = rows[:limit]
-        last = rows[-1] if more else None
-        return rows, None if last is None else encode_cursor(order, last.sort_value, last.row_id)
+        return rows, encode_cursor(order, rows[-1].sort_value, rows[-1].row_id)
     found: list[Row[Any]] = []
     scanned = 0
-    budget = MAX_SCAN  # read at call time, so tests can lower it
+    budget = MAX_SCAN
     chunk = max(min(CHUNK, budget), limit)
     while True:
         bounded = ordered if position is None else ordered.where(order.after(position))
         rows = list(conn.execute(bounded.limit(chunk)).all())
         if not rows:
-            return found, None
+            return found, end
         for row, ok in zip(rows, check(rows), strict=True):
             scanned += 1
             position = (row.sort_value, row.row_id)
@@ -105,7 +129,19 @@ def page(
                 if len(found) == limit:
                     return found, encode_cursor(order, row.sort_value, row.row_id)
         if len(rows) < chunk:
-            return found, None
+            return found, end
         if scanned >= budget:
             last = rows[-1]
             return found, encode_cursor(order, last.sort_value, last.row_id)
+
+
+def _window_edge(
+    conn: Connection, frame: sa.Select[Any], order: Order, position: tuple[Any, int] | None
+) -> tuple[Any, int] | None:
+    """The last row of the frame's next WINDOW rows after `position`; None when fewer remain
+    (the request may then read to the end)."""
+    query = frame.order_by(*order.clauses())
+    if position is not None:
+        query = query.where(order.after(position))
+    row = conn.execute(query.offset(WINDOW - 1).limit(1)).first()
+    return None if row is None else (row.sort_value, row.row_id)

@@ -366,7 +366,7 @@ class SqlStore(Store):
             self._span_select().where(spans.c.project_id == project.id), span_filter
         )
         with self._readers.connect() as conn:
-            return listings.span_page(conn, query, listing, self._stored_spans)
+            return listings.span_page(conn, project.id, query, listing, self._stored_spans)
 
     def project_metrics(
         self, project: Project, start_from: int | None, start_to: int | None, buckets: int
