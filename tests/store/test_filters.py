@@ -245,7 +245,7 @@ def test_pages_through_a_python_checked_filter_without_losing_rows(
 
 WINDOWED_CASES = [
     "span_kind == 'LLM'",  # decided in SQL
-    "acme.team in ['infra', 'ml']",  # decided in SQL, on the short values
+    "acme.retries > 2 or acme.score >= 0.5",  # decided in SQL, on the short values
     "'refund' in input.value or acme.team == 'ml'",  # partly left to Python
     "metadata['tier'] is None",
 ]
@@ -276,6 +276,24 @@ def test_a_filtered_listing_walks_a_window_at_a_time_without_losing_rows(
     assert names == [s.name for s in whole.items]
     assert sorted(names) == _span_names(loaded, text)
     assert len(pages) >= 4  # eight spans, two per window: the window really bounded each request
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("user.id == 'u1'", {"rag", "agent"}), ("span_id == '0000000000000001'", {"rag"})],
+)
+def test_a_filter_an_index_serves_is_not_windowed(
+    loaded: Store, monkeypatch: pytest.MonkeyPatch, text: str, expected: set[str]
+) -> None:
+    """An equality an index finds (spans by user, by id) answers in one page, however small
+    the window: walking windows would only cost round trips for a rare value."""
+    monkeypatch.setattr(search, "WINDOW", 1)
+    page = loaded.list_spans(
+        loaded.get_project("p"), SpanFilter(), None, 10,
+        Listing(condition=parse_filter(text, "span")),
+    )
+    assert {s.name for s in page.items} == expected
+    assert page.next_cursor is None
 
 
 def test_traces_sorted_by_an_indexed_key_page_through_windows(

@@ -54,6 +54,18 @@ TRUE: ColumnElement[bool] = sa.true()
 class Plan:
     where: ColumnElement[bool]
     residual: Condition | None
+    # Whether an index finds the rows `where` keeps (a top-level equality on an indexed column,
+    # or the GIN containment on PostgreSQL), so a listing need not walk its order a window at
+    # a time (store/search.py): a rare or absent value is then found at once.
+    indexed: bool = False
+
+
+# Columns with an index that starts with them (after the project), per target (schema.py).
+_INDEXED_COLUMNS: dict[Target, frozenset[str]] = {
+    "span": frozenset({"span_id", "trace_id", "user_id"}),
+    "trace": frozenset({"trace_id"}),
+    "session": frozenset({"session_id"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +167,7 @@ def compile_filter(
     items = tree.items if isinstance(tree, And) else (tree,)
     where: list[ColumnElement[bool]] = []
     residual: list[Condition] = []
+    indexed = False
     for item in items:
         compiled = compiler.condition(item, source)
         if compiled.narrowing is not None:
@@ -162,6 +175,7 @@ def compile_filter(
         hint = compiler.index_hint(item, source)
         if hint is not None:
             where.append(hint)
+        indexed = indexed or hint is not None or _finds_by_index(item, target)
         if compiled.exact is None:
             residual.append(item)
     rest: Condition | None
@@ -171,7 +185,18 @@ def compile_filter(
         rest = residual[0]
     else:
         rest = And(tuple(residual))
-    return Plan(sa.and_(TRUE, *where) if where else TRUE, rest)
+    return Plan(sa.and_(TRUE, *where) if where else TRUE, rest, indexed)
+
+
+def _finds_by_index(node: Condition, target: Target) -> bool:
+    """`column == v` or `column in [...]` on a column an index starts with."""
+    if isinstance(node, Compare):
+        found = node.op == "=="
+    elif isinstance(node, InList):
+        found = not node.negated
+    else:
+        return False
+    return found and node.field.kind == "column" and node.field.name in _INDEXED_COLUMNS[target]
 
 
 class _Compiler:
@@ -263,7 +288,7 @@ class _Compiler:
         is found without reading every span. It holds on exactly the rows where the condition
         is true (jsonb compares numbers by value) but is false, not unknown, where the key is
         missing, so it may only be AND-ed at the top of a WHERE clause, never under a NOT."""
-        if not self.json.postgres or source.attributes is None:
+        if not self.json.postgres or source.target != "span" or source.attributes is None:
             return None
         if not isinstance(node, Compare | InList) or node.field.kind != "attribute":
             return None

@@ -141,9 +141,9 @@ def _frame(
     sort; None otherwise."""
     if listing.sort not in _INDEXED_SORTS[target]:
         return None
-    return sa.select(
-        order.expression.label("sort_value"), order.row_id.label("row_id")
-    ).where(_PROJECT_IDS[target] == project_id, *_time_range(target, listing))
+    return sa.select(order.expression.label("sort_value")).where(
+        _PROJECT_IDS[target] == project_id, *_time_range(target, listing)
+    )
 
 
 def reads_annotations(condition: Condition | None) -> bool:
@@ -188,7 +188,7 @@ def _page(
                 verdicts.append(ok)
             return verdicts
 
-    frame = None if plan is None else _frame(target, listing, order, project_id)
+    frame = None if plan is None or plan.indexed else _frame(target, listing, order, project_id)
     return search.page(conn, query, order, listing.cursor, listing.limit, check, frame)
 
 

@@ -35,6 +35,7 @@ from ember.errors import BadRequest
 WINDOW = 50_000
 MAX_SCAN = 5_000
 CHUNK = 500
+_ROW_ID_CEILING = 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,17 @@ class Order:
         key = sa.tuple_(self.expression, self.row_id)
         return key < position if self.descending else key > position
 
-    def through(self, position: tuple[Any, int]) -> ColumnElement[bool]:
-        """Rows up to and including `position` in this order."""
-        key = sa.tuple_(self.expression, self.row_id)
-        return key >= position if self.descending else key <= position
+    def through(self, value: Any) -> ColumnElement[bool]:
+        """Rows whose sort value is up to and including `value` in this order."""
+        bound: ColumnElement[bool] = (
+            self.expression >= value if self.descending else self.expression <= value
+        )
+        return bound
+
+    def beyond(self, value: Any) -> tuple[Any, int]:
+        """A position after every row whose sort value is up to and including `value` (row
+        ids are positive and below 2**62)."""
+        return (value, 0) if self.descending else (value, _ROW_ID_CEILING)
 
     def clauses(self) -> tuple[Any, Any]:
         if self.descending:
@@ -95,16 +103,16 @@ def page(
     """Up to `limit` rows of `query` (which must select `order.expression` labelled
     `sort_value` and the row id labelled `row_id`) after `cursor`, and the next cursor.
 
-    `frame`, when given, selects `sort_value` and `row_id` of the rows `query` filters (the
-    same table and bounds, without the filter); the request then only looks at its next
-    WINDOW rows."""
+    `frame`, when given, selects `sort_value` of the rows `query` filters (the same table and
+    bounds, without the filter, served by an index); the request then only looks at its next
+    WINDOW rows, and at every row that ties with the last of them."""
     ordered = query.order_by(*order.clauses())
     position = None if cursor is None else decode_cursor(order, cursor)
     edge = None if frame is None else _window_edge(conn, frame, order, position)
     if edge is not None:
         ordered = ordered.where(order.through(edge))
     # Where to go on when this request found the end of what it looked at.
-    end = None if edge is None else encode_cursor(order, *edge)
+    end = None if edge is None else encode_cursor(order, *order.beyond(edge))
     if check is None:
         bounded = ordered if position is None else ordered.where(order.after(position))
         rows = list(conn.execute(bounded.limit(limit + 1)).all())
@@ -137,11 +145,11 @@ def page(
 
 def _window_edge(
     conn: Connection, frame: sa.Select[Any], order: Order, position: tuple[Any, int] | None
-) -> tuple[Any, int] | None:
-    """The last row of the frame's next WINDOW rows after `position`; None when fewer remain
-    (the request may then read to the end)."""
-    query = frame.order_by(*order.clauses())
+) -> Any | None:
+    """The sort value of the frame's WINDOW-th row after `position`; None when fewer remain
+    (the request may then read to the end). Only the value is read, so the index of the sort
+    answers alone (PostgreSQL's start-time indexes do not hold the row id)."""
+    query = frame.order_by(order.clauses()[0])
     if position is not None:
         query = query.where(order.after(position))
-    row = conn.execute(query.offset(WINDOW - 1).limit(1)).first()
-    return None if row is None else (row.sort_value, row.row_id)
+    return conn.execute(query.offset(WINDOW - 1).limit(1)).scalar()
