@@ -296,6 +296,28 @@ def test_a_filter_an_index_serves_is_not_windowed(
     assert page.next_cursor is None
 
 
+def test_a_rare_attribute_value_skips_the_window_walk_where_an_index_finds_it(
+    loaded: Store, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`acme.team == 'ml'` matches one span. On PostgreSQL, when a window leaves the page
+    short, the GIN index finds the rest at once (one page, no cursor); SQLite, with no such
+    index, walks windows, and its cursors reach the same span."""
+    monkeypatch.setattr(search, "WINDOW", 1)
+    project = loaded.get_project("p")
+    condition = parse_filter("acme.team == 'ml'", "span")
+    page = loaded.list_spans(project, SpanFilter(), None, 10, Listing(condition=condition))
+    names = [s.name for s in page.items]
+    requests = 1
+    while page.next_cursor is not None:
+        page = loaded.list_spans(
+            project, SpanFilter(), page.next_cursor, 10, Listing(condition=condition)
+        )
+        names += [s.name for s in page.items]
+        requests += 1
+    assert names == ["llm2"]
+    assert (requests == 1) == ("postgresql" in request.node.callspec.id)
+
+
 def test_traces_sorted_by_an_indexed_key_page_through_windows(
     loaded: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

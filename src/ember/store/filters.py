@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import sqlalchemy as sa
@@ -54,10 +54,10 @@ TRUE: ColumnElement[bool] = sa.true()
 class Plan:
     where: ColumnElement[bool]
     residual: Condition | None
-    # Whether an index finds the rows `where` keeps (a top-level equality on an indexed column,
-    # or the GIN containment on PostgreSQL), so a listing need not walk its order a window at
-    # a time (store/search.py): a rare or absent value is then found at once.
-    indexed: bool = False
+    # How an index finds the rows `where` keeps, if one does: "column" for a top-level
+    # equality on an indexed column; "containment" for PostgreSQL's GIN index of the short
+    # attributes. Listings use it to skip or shorten their window walk (store/listings.py).
+    index: Literal["column", "containment"] | None = None
 
 
 # Columns with an index that starts with them (after the project), per target (schema.py).
@@ -167,7 +167,7 @@ def compile_filter(
     items = tree.items if isinstance(tree, And) else (tree,)
     where: list[ColumnElement[bool]] = []
     residual: list[Condition] = []
-    indexed = False
+    index: Literal["column", "containment"] | None = None
     for item in items:
         compiled = compiler.condition(item, source)
         if compiled.narrowing is not None:
@@ -175,7 +175,10 @@ def compile_filter(
         hint = compiler.index_hint(item, source)
         if hint is not None:
             where.append(hint)
-        indexed = indexed or hint is not None or _finds_by_index(item, target)
+        if _finds_by_index(item, target):
+            index = "column"
+        elif hint is not None and index is None:
+            index = "containment"
         if compiled.exact is None:
             residual.append(item)
     rest: Condition | None
@@ -185,7 +188,7 @@ def compile_filter(
         rest = residual[0]
     else:
         rest = And(tuple(residual))
-    return Plan(sa.and_(TRUE, *where) if where else TRUE, rest, indexed)
+    return Plan(sa.and_(TRUE, *where) if where else TRUE, rest, index)
 
 
 def _finds_by_index(node: Condition, target: Target) -> bool:

@@ -188,8 +188,19 @@ def _page(
                 verdicts.append(ok)
             return verdicts
 
-    frame = None if plan is None or plan.indexed else _frame(target, listing, order, project_id)
-    return search.page(conn, query, order, listing.cursor, listing.limit, check, frame)
+    if plan is None or plan.index == "column":
+        # Unfiltered, or a B-tree finds the rows: the page is read at once.
+        return search.page(conn, query, order, listing.cursor, listing.limit, check)
+    frame = _frame(target, listing, order, project_id)
+    rows, cursor = search.page(conn, query, order, listing.cursor, listing.limit, check, frame)
+    short = cursor is not None and len(rows) < listing.limit
+    if plan.index == "containment" and frame is not None and short:
+        # PostgreSQL's planner cannot tell a common value from a rare one in the GIN index:
+        # reading every match of a common one and sorting them costs more than a window,
+        # which fills the page at once. A value rare enough to leave the window short is
+        # found through the index instead, without walking more windows.
+        return search.page(conn, query, order, listing.cursor, listing.limit, check)
+    return rows, cursor
 
 
 def span_page(
