@@ -303,6 +303,10 @@ class SessionSummary:
     trace_ids: list[str]
     cost: int = 0
     unpriced_spans: int = 0
+    # Nearest-rank p50 and p99 of its traces' latencies (ms), computed when it is read (the
+    # listing's page, one session); None for a session without traces.
+    latency_ms_p50: float | None = None
+    latency_ms_p99: float | None = None
 
 
 T = TypeVar("T")
@@ -390,6 +394,17 @@ class AnnotationQuery:
     identifiers: tuple[str, ...] = ()
     include_names: tuple[str, ...] = ()
     exclude_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationBrief:
+    """What a table row shows of one annotation of its span or trace (label, score, who)."""
+
+    name: str
+    label: str | None
+    score: float | None
+    annotator_kind: str
+    identifier: str
 
 
 # ------------------------------------------------------------------- trace and session pages

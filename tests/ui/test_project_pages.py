@@ -4,8 +4,10 @@ Chromium, against a real `ember serve` holding OpenInference-shaped traces sent 
 Checks: the projects page's figures against the metrics route and its first-run state,
 pagination that shows every row once, sort by a numeric column, a filter (and a bad one shown
 inline at its mistake) kept in the URL, the time range, the root-spans switch, live mode
-picking up a trace sent during the test, a session as a conversation, and the charts' values
-against the API. Takes the docs' screenshots (docs/images, with EMBER_UPDATE_SCREENSHOTS=1).
+picking up a trace sent during the test, a session as a conversation, the sessions' p50 and
+p99 latency against the API, annotations logged through the API shown as columns of the traces
+and spans tables (as text), and the charts' values against the API. Takes the docs'
+screenshots (docs/images, with EMBER_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from ember.ui.format import duration
 from tests.conftest import EmberProcess
 from tests.helpers import make_span, post, project_request, span_id, trace_id
 from tests.ui.pages import Watch
+
+UNTRUSTED_LABEL = "<img src=x onerror=alert(1)>wrong"
 
 PROJECT = "shop"
 RECENT = 55  # traces in the last minutes
@@ -168,8 +174,7 @@ def test_first_run_explains_how_to_send_a_trace_to_this_server(
     page.screenshot(path=str(screenshot_dir / "first-run.png"))
 
 
-def test_traces_table_pages_through_every_trace_once(shop: Shop, page: Page,
-                                                     screenshot_dir: Path) -> None:
+def test_traces_table_pages_through_every_trace_once(shop: Shop, page: Page) -> None:
     open_table(page, project_url(shop))
     assert len(row_ids(page)) == 50
     first = page.locator("#rows-body tr").first
@@ -179,7 +184,6 @@ def test_traces_table_pages_through_every_trace_once(shop: Shop, page: Page,
     expect(first.locator("td[data-column=input]")).to_have_text(newest["input_preview"])
     expect(first.locator("td[data-column=user]")).to_have_text("alice")
     expect(first.locator("[data-kind=CHAIN]")).to_be_visible()
-    page.screenshot(path=str(screenshot_dir / "traces-table.png"))
     load_everything(page)
     ids = row_ids(page)
     assert ids == [t["trace_id"] for t in expected]  # every trace, once, in order
@@ -243,12 +247,27 @@ def test_filter_is_kept_in_the_url_and_errors_point_at_the_mistake(
 
 
 def test_sessions_filter_error_is_placed_on_the_users_text(shop: Shop, page: Page) -> None:
-    # Sessions get the time range inside the filter; the mark must still land on what the
-    # user wrote.
     open_table(page, project_url(shop, tab="sessions", range="1d"))
-    page.fill("#filter-input", "trace_count >= 2 and frist_input == 'x'")
-    page.press("#filter-input", "Enter")
+    with page.expect_request(lambda r: "/sessions?" in r.url) as sent:
+        page.fill("#filter-input", "trace_count >= 2 and frist_input == 'x'")
+        page.press("#filter-input", "Enter")
     expect(page.locator("mark.filter-mistake")).to_have_text("frist_input")
+    # The range goes to the listing's own time parameters; the filter is the user's text.
+    query = parse_qs(urlparse(sent.value.url).query)
+    assert query["filter"] == ["trace_count >= 2 and frist_input == 'x'"]
+    assert "start_time" in query and "end_time" not in query
+
+
+def test_sessions_tab_keeps_to_the_time_range(shop: Shop, page: Page) -> None:
+    # Every session started in the last minutes; three days back holds none of them.
+    start = _local(shop.now_ns - 4 * DAY_NS)
+    end = _local(shop.now_ns - 2 * DAY_NS)
+    open_table(page, project_url(shop, tab="sessions", range="custom", **{"from": start,
+                                                                         "to": end}))
+    expect(page.locator("#page-status")).to_have_text("No sessions match.")
+    assert row_ids(page, "data-session-id") == []
+    open_table(page, project_url(shop, tab="sessions", range="1h"))
+    expect(page.locator("#rows-body tr[data-session-id='conv-1']")).to_be_visible()
 
 
 def test_time_range_is_kept_in_the_url(shop: Shop, page: Page) -> None:
@@ -314,9 +333,24 @@ def test_a_session_reads_as_a_conversation(shop: Shop, page: Page,
     open_table(page, project_url(shop, tab="sessions"))
     row = page.locator("#rows-body tr[data-session-id='conv-1']")
     expect(row.locator("td[data-column=traces]")).to_have_text("3")
+    # p50 and p99 of the session's trace latencies (220, 60 and 130 ms), as the API says.
+    api = {s["session_id"]: s for s in shop.get(f"/v1/projects/{PROJECT}/sessions",
+                                                 limit=1000)["data"]}
+    conv = api["conv-1"]
+    assert (conv["latency_ms_p50"], conv["latency_ms_p99"]) == pytest.approx((130.0, 220.0))
+    expect(row.locator("td[data-column=p50]")).to_have_text(duration(conv["latency_ms_p50"] * 1e6))
+    expect(row.locator("td[data-column=p99]")).to_have_text(duration(conv["latency_ms_p99"] * 1e6))
+    for other in page.locator("#rows-body tr").all():
+        session = other.get_attribute("data-session-id") or ""
+        expect(other.locator("td[data-column=p50]")).to_have_text(
+            duration(api[session]["latency_ms_p50"] * 1e6)
+        )
+    expect(page.locator("th[data-column=p50] button.sort")).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "sessions-table.png"))
     row.locator("td[data-column=name] a").click()
     page.wait_for_url(f"**/projects/{PROJECT}/sessions/conv-1")
+    expect(page.locator("dd[data-field=latency_ms_p50]")).to_have_text("130 ms")
+    expect(page.locator("dd[data-field=latency_ms_p99]")).to_have_text("220 ms")
     turns = page.locator("ol.turns > li.turn")
     expect(turns).to_have_count(3)
     for index, number in enumerate((3, 4, 5)):
@@ -327,6 +361,73 @@ def test_a_session_reads_as_a_conversation(shop: Shop, page: Page,
     trace = turns.nth(1).get_attribute("data-trace-id")
     turns.nth(1).locator("a.turn-link").click()
     page.wait_for_url(f"**/traces/{trace}")
+
+
+def test_annotations_show_as_columns_of_the_traces_and_spans_tables(
+    shop: Shop, page: Page, watch: Watch, screenshot_dir: Path
+) -> None:
+    every = shop.all_traces()
+    ids = [t["trace_id"] for t in every[:3]]
+    oldest = every[-1]["trace_id"]  # on the table's second page
+    notes = [
+        {"trace_id": ids[0], "name": "correctness", "annotator_kind": "HUMAN",
+         "result": {"label": "correct", "score": 1}},
+        {"trace_id": ids[1], "name": "correctness", "annotator_kind": "LLM",
+         "result": {"label": UNTRUSTED_LABEL}},
+        {"trace_id": ids[1], "name": "relevance", "annotator_kind": "LLM",
+         "result": {"score": 0.75}},
+        {"trace_id": oldest, "name": "reviewed", "annotator_kind": "HUMAN",
+         "result": {"label": "yes"}},
+    ]
+    response = httpx.post(f"{shop.server.url}/v1/trace_annotations", json={"data": notes})
+    assert response.status_code == 200, response.text
+    open_table(page, project_url(shop))
+    head = page.locator("#rows-head th[data-column=annotation]")
+    expect(head).to_have_text(["correctness", "relevance"])
+    cell = page.locator(
+        f"#rows-body tr[data-trace-id='{ids[0]}'] td[data-annotation='correctness']"
+    )
+    expect(cell).to_have_text("correct")
+    second = page.locator(f"#rows-body tr[data-trace-id='{ids[1]}']")
+    # The label is shown as the text it is: no element made of it, no script run.
+    expect(second.locator("td[data-annotation='correctness']")).to_have_text(UNTRUSTED_LABEL)
+    expect(second.locator("td[data-annotation='relevance']")).to_have_text("0.75")
+    assert page.locator("#rows-body img").count() == 0
+    expect(page.locator(
+        f"#rows-body tr[data-trace-id='{ids[2]}'] td[data-annotation='correctness']"
+    )).to_have_text("")
+    # Wide enough for the annotation columns (a narrower window scrolls the table sideways).
+    page.set_viewport_size({"width": 1680, "height": 900})
+    page.screenshot(path=str(screenshot_dir / "traces-table.png"))
+    # A name first seen on a later page adds its column to the rows already drawn too.
+    load_everything(page)
+    expect(head).to_have_text(["correctness", "relevance", "reviewed"])
+    counts = page.locator("#rows-body tr").evaluate_all(
+        "rows => rows.map(r => r.querySelectorAll('td[data-column=annotation]').length)"
+    )
+    assert len(counts) >= RECENT + OLD and set(counts) == {3}
+    expect(page.locator(
+        f"#rows-body tr[data-trace-id='{oldest}'] td[data-annotation='reviewed']"
+    )).to_have_text("yes")
+    # A filter whose rows carry no annotation: the columns go.
+    page.fill("#filter-input", "error_count > 0")
+    page.press("#filter-input", "Enter")
+    expect(head).to_have_count(0)
+
+    # A span annotation shows on the Spans tab.
+    llm = shop.get(f"/v1/projects/{PROJECT}/spans", trace_id=ids[2], span_kind="LLM")["data"][0]
+    response = httpx.post(f"{shop.server.url}/v1/span_annotations", json={"data": [
+        {"span_id": llm["context"]["span_id"], "name": "hallucination",
+         "annotator_kind": "CODE", "result": {"label": "no", "score": 0}},
+    ]})
+    assert response.status_code == 200, response.text
+    open_table(page, project_url(shop, tab="spans"))
+    expect(page.locator("#rows-head th[data-column=annotation]")).to_have_text(["hallucination"])
+    expect(page.locator(
+        f"#rows-body tr[data-span-id='{llm['context']['span_id']}'] "
+        "td[data-annotation='hallucination']"
+    )).to_have_text("no")
+    assert watch.dialogs == []
 
 
 def test_charts_show_the_metrics_route_values(shop: Shop, page: Page,

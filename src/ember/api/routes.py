@@ -13,6 +13,7 @@ from starlette.responses import Response
 from ember.api.deps import project_of, store_of, unix_nano
 from ember.api.filter_params import combined_condition
 from ember.api.shapes import (
+    annotation_briefs_json,
     project_json,
     session_json,
     span_detail_json,
@@ -111,6 +112,11 @@ def list_spans(
         Query(description="Ember: `table` for light rows (promoted columns and short "
               "input/output previews, no attributes, events or resource)"),
     ] = "all",
+    include_annotations: Annotated[
+        bool,
+        Query(description="Ember: add each span's annotations (name, label, score, "
+              "annotator_kind, identifier) as `annotations`"),
+    ] = False,
 ) -> JSONResponse:
     store = store_of(request)
     project = project_of(store, project_identifier)
@@ -135,9 +141,13 @@ def list_spans(
     listing = Listing(condition=condition, sort=sort, descending=order == "desc")
     page = store.list_spans(project, span_filter, cursor, limit, listing)
     shape = span_row_json if fields == "table" else span_json
-    return JSONResponse(
-        {"data": [shape(s) for s in page.items], "next_cursor": page.next_cursor}
-    )
+    rows = [shape(s) for s in page.items]
+    if include_annotations:
+        # One query for the page's spans (annotations name a span by its id).
+        notes = store.annotation_briefs("span", [s.span_id for s in page.items])
+        for row, span in zip(rows, page.items, strict=True):
+            row["annotations"] = annotation_briefs_json(notes.get(span.span_id, []))
+    return JSONResponse({"data": rows, "next_cursor": page.next_cursor})
 
 
 @router.get(

@@ -1,5 +1,9 @@
 """Phoenix's session routes: a project's sessions, one session, deleting one or many.
 
+Beside Phoenix's fields, a session carries Ember's roll-ups and the p50 and p99 latency of
+its traces (`latency_ms_p50`, `latency_ms_p99`, null without traces); the listing also takes
+the traces listing's time range (`start_time`, `end_time`) on the sessions' start times.
+
 A session is named by its GlobalID (the `id` these routes return) or by its own id (the
 `session.id` the app sent). Ember keeps sessions per project, so an own id that several
 projects use is ambiguous: those routes answer 400 and ask for the GlobalID (Ember's
@@ -8,13 +12,14 @@ projects use is ambiguous: those routes answer 400 and ask for the GlobalID (Emb
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from ember.api.deps import project_of, store_of, unprocessable
+from ember.api.deps import project_of, store_of, unix_nano, unprocessable
 from ember.api.filter_params import combined_condition
 from ember.api.routes import JSONResponse
 from ember.api.shapes import parse_global_id, session_data_json
@@ -47,9 +52,22 @@ def list_sessions(
         Query(description="A session filter in Ember's filter language, e.g. "
               "trace_count >= 3 and 'cancel' in first_input"),
     ] = None,
+    start_time: Annotated[
+        datetime | None,
+        Query(description="Ember: inclusive lower bound on the session's start time"),
+    ] = None,
+    end_time: Annotated[
+        datetime | None,
+        Query(description="Ember: exclusive upper bound on the session's start time"),
+    ] = None,
 ) -> JSONResponse:
     store = store_of(request)
-    listing = Listing(condition=combined_condition(filter, target="session"), sort=sort)
+    listing = Listing(
+        condition=combined_condition(filter, target="session"),
+        sort=sort,
+        start_from=unix_nano(start_time, "start_time"),
+        start_to=unix_nano(end_time, "end_time"),
+    )
     page = store.page_sessions(
         project_of(store, project_identifier), order, cursor, limit, listing
     )

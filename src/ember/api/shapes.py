@@ -17,6 +17,7 @@ from ember.model import (
     OTEL_KIND_NAMES,
     STATUS_NAMES,
     Annotation,
+    AnnotationBrief,
     Project,
     SessionItem,
     SessionSummary,
@@ -232,6 +233,8 @@ def session_json(session: SessionSummary) -> dict[str, Any]:
         "last_output": session.last_output,
         "user_id": session.user_id,
         "trace_ids": session.trace_ids,
+        "latency_ms_p50": session.latency_ms_p50,
+        "latency_ms_p99": session.latency_ms_p99,
     }
 
 
@@ -324,7 +327,24 @@ def session_data_json(item: SessionItem) -> dict[str, Any]:
         "last_output": summary.last_output,
         "user_id": summary.user_id,
         "cost": {"total": usd(summary.cost), "unpriced_spans": summary.unpriced_spans},
+        "latency_ms_p50": summary.latency_ms_p50,
+        "latency_ms_p99": summary.latency_ms_p99,
     }
+
+
+def annotation_briefs_json(briefs: list[AnnotationBrief]) -> list[dict[str, Any]]:
+    """A listing row's `annotations` (Ember's `include_annotations=true`): name, label, score,
+    annotator kind and identifier of each, oldest first within a name."""
+    return [
+        {
+            "name": brief.name,
+            "label": brief.label,
+            "score": brief.score,
+            "annotator_kind": brief.annotator_kind,
+            "identifier": brief.identifier,
+        }
+        for brief in briefs
+    ]
 
 
 def annotation_json(annotation: Annotation) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 (`DELETE /v1/spans/{id}`).
 
 The listing reads trace roll-ups only; `include_spans` adds each trace's spans' tree columns
-(Phoenix's TraceSpanData), never their attributes. Its cursor is a keyset position in the
-requested order, so paging never drops or repeats a trace, whatever the sort.
+(Phoenix's TraceSpanData), never their attributes; `include_annotations` (Ember's) adds each
+trace's annotations (name, label, score, annotator kind), loaded in one query for the page.
+Its cursor is a keyset position in the requested order, so paging never drops or repeats a
+trace, whatever the sort.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from ember.api.deps import ms_to_ns, project_of, store_of, unix_nano
 from ember.api.filter_params import combined_condition
 from ember.api.routes import JSONResponse
-from ember.api.shapes import parse_global_id, trace_data_json
+from ember.api.shapes import annotation_briefs_json, parse_global_id, trace_data_json
 from ember.model import TraceQuery
 
 router = APIRouter()
@@ -63,6 +65,11 @@ def list_traces(
     ] = None,
     min_latency_ms: Annotated[float | None, Query(ge=0, description="Inclusive")] = None,
     max_latency_ms: Annotated[float | None, Query(ge=0, description="Inclusive")] = None,
+    include_annotations: Annotated[
+        bool,
+        Query(description="Ember: add each trace's annotations (name, label, score, "
+              "annotator_kind, identifier) as `annotations`"),
+    ] = False,
 ) -> JSONResponse:
     store = store_of(request)
     project = project_of(store, project_identifier)
@@ -88,9 +95,12 @@ def list_traces(
         include_spans=include_spans,
     )
     page = store.page_traces(project, query, cursor, limit)
-    return JSONResponse(
-        {"data": [trace_data_json(t) for t in page.items], "next_cursor": page.next_cursor}
-    )
+    rows = [trace_data_json(t) for t in page.items]
+    if include_annotations:
+        notes = store.annotation_briefs("trace", [t.summary.trace_id for t in page.items])
+        for row, item in zip(rows, page.items, strict=True):
+            row["annotations"] = annotation_briefs_json(notes.get(item.summary.trace_id, []))
+    return JSONResponse({"data": rows, "next_cursor": page.next_cursor})
 
 
 @router.delete(

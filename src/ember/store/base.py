@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from ember.model import (
     Annotation,
+    AnnotationBrief,
     AnnotationInput,
     AnnotationQuery,
     LogRecord,
@@ -228,6 +229,14 @@ class Store(ABC):
         self, project: Project, target_kind: str, target_ids: Sequence[str]
     ) -> bool:
         """Whether any of these annotation targets is stored in the project."""
+
+    @abstractmethod
+    def annotation_briefs(
+        self, target_kind: str, target_ids: Sequence[str]
+    ) -> dict[str, list[AnnotationBrief]]:
+        """The annotations (name, label, score, annotator kind, identifier) of these spans,
+        traces or sessions (`target_kind`), by target id, in one query per chunk of ids: what
+        the rows of one listing page show. Raises BadRequest for another kind."""
 
     @abstractmethod
     def count_spans(self) -> int: ...

@@ -4,6 +4,11 @@ Traces are read from `traces` (their roll-ups), never from the spans' attributes
 `include_spans` adds the spans' tree columns only. Pages are keyset pages on (sort value, row
 id), so rows written or deleted while a client pages never make it skip or repeat a row that
 stayed; the cursor remembers the sort it was made for. Sessions page on their row id.
+
+A session's p50 and p99 trace latency are not roll-up columns: they are ranked at read time
+from the one query over `traces` that already loads the traces of the page's sessions (served
+by the partial index ix_traces_session), never from spans or payloads. Annotation briefs of a
+page's traces or spans are loaded in one query per chunk of ids (store/annotations.py).
 """
 
 from __future__ import annotations
@@ -17,16 +22,20 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from ember.errors import BadRequest, NotFound
 from ember.model import (
+    AnnotationBrief,
     Page,
     Project,
     SessionItem,
+    SessionSummary,
     SessionTrace,
     SpanBrief,
     TraceItem,
     TraceQuery,
 )
 from ember.store import listings
+from ember.store.annotations import annotations_by_target
 from ember.store.dialects import chunks
+from ember.store.metrics import percentile
 from ember.store.rows import trace_summary
 from ember.store.schema import projects, sessions, spans, traces
 
@@ -206,26 +215,96 @@ def _session_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[SessionIt
         by_project.setdefault(row.project_id, []).append(row.session_id)
     for project_id, session_ids in by_project.items():
         for chunk in chunks(sorted(session_ids)):
+            # No ORDER BY: with one, SQLite (no ANALYZE statistics) walks the project's
+            # whole start-time index instead of ix_traces_session; the few rows of a page's
+            # sessions are put in time order below.
             for trace in conn.execute(
                 sa.select(
                     traces.c.id, traces.c.trace_id, traces.c.start_time, traces.c.end_time,
                     traces.c.session_id,
                 )
                 .where(traces.c.project_id == project_id, traces.c.session_id.in_(chunk))
-                .order_by(traces.c.start_time, traces.c.trace_id)
             ):
                 traces_of.setdefault((project_id, trace.session_id), []).append(SessionTrace(
                     id=trace.id, trace_id=trace.trace_id, start_time=trace.start_time,
                     end_time=trace.end_time,
                 ))
+    for members in traces_of.values():
+        members.sort(key=lambda t: (t.start_time, t.trace_id))
     items = []
     for row in rows:
         members = traces_of.get((row.project_id, row.session_id), [])
-        summary = listings.session_summary(row, [t.trace_id for t in members])
+        summary = _with_latencies(
+            listings.session_summary(row, [t.trace_id for t in members]),
+            [t.end_time - t.start_time for t in members],
+        )
         items.append(SessionItem(
             id=row.id, project_id=row.project_id, summary=summary, traces=members
         ))
     return items
 
 
-# ------------------------------------------------------------------------------------ cursors
+def get_session(readers: Engine, project: Project, session_id: str) -> SessionSummary:
+    """A session of the project: its roll-up, its trace ids in time order and its traces'
+    latency percentiles (one query over `traces`); raises NotFound."""
+    with readers.connect() as conn:
+        row = conn.execute(
+            sa.select(sessions, sa.literal(project.name).label("project_name")).where(
+                sessions.c.project_id == project.id, sessions.c.session_id == session_id
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no session {session_id!r} in project {project.name!r}")
+        members = conn.execute(
+            sa.select(traces.c.trace_id, traces.c.start_time, traces.c.end_time)
+            .where(traces.c.project_id == project.id, traces.c.session_id == session_id)
+            .order_by(traces.c.start_time, traces.c.trace_id)
+        ).all()
+    return _with_latencies(
+        listings.session_summary(row, [t.trace_id for t in members]),
+        [t.end_time - t.start_time for t in members],
+    )
+
+
+def _with_latencies(summary: SessionSummary, latencies_ns: list[int]) -> SessionSummary:
+    """The summary with the nearest-rank p50 and p99 of these trace latencies, in ms (the
+    definition store/metrics.py uses for a project's charts); None for no traces."""
+    latencies_ns.sort()
+    p50, p99 = percentile(latencies_ns, 0.5), percentile(latencies_ns, 0.99)
+    return replace(
+        summary,
+        latency_ms_p50=None if p50 is None else p50 / 1e6,
+        latency_ms_p99=None if p99 is None else p99 / 1e6,
+    )
+
+
+# -------------------------------------------------------------------------- annotation briefs
+
+ANNOTATED_KINDS = ("span", "trace", "session")
+
+
+def annotation_briefs(
+    readers: Engine, target_kind: str, target_ids: Sequence[str]
+) -> dict[str, list[AnnotationBrief]]:
+    """The annotations of these targets of one kind, by target id: oldest first within a name,
+    names in the order their first annotation was written. One query per chunk of ids."""
+    if target_kind not in ANNOTATED_KINDS:
+        raise BadRequest(f"annotation target kind must be one of {ANNOTATED_KINDS}")
+    if not target_ids:
+        return {}
+    with readers.connect() as conn:
+        found = annotations_by_target(conn, target_kind, target_ids)
+    briefs: dict[str, list[AnnotationBrief]] = {}
+    for (target_id, name), notes in found.items():
+        briefs.setdefault(target_id, []).extend(
+            AnnotationBrief(
+                name=name,
+                label=note["label"],
+                score=note["score"],
+                annotator_kind=note["annotator_kind"],
+                identifier=note["identifier"],
+            )
+            for note in notes
+        )
+    return briefs
+

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from ember.errors import BadRequest, NotFound
 from ember.model import (
     Annotation,
+    AnnotationBrief,
     AnnotationInput,
     AnnotationQuery,
     LogRecord,
@@ -418,20 +419,7 @@ class SqlStore(Store):
         return skeleton.search_in_trace(self._readers, trace_id, text, limit)
 
     def get_session(self, project: Project, session_id: str) -> SessionSummary:
-        with self._readers.connect() as conn:
-            row = conn.execute(
-                sa.select(sessions, sa.literal(project.name).label("project_name")).where(
-                    sessions.c.project_id == project.id, sessions.c.session_id == session_id
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no session {session_id!r} in project {project.name!r}")
-            trace_ids = conn.execute(
-                sa.select(traces.c.trace_id)
-                .where(traces.c.project_id == project.id, traces.c.session_id == session_id)
-                .order_by(traces.c.start_time, traces.c.trace_id)
-            ).scalars().all()
-        return listings.session_summary(row, trace_ids)
+        return pages.get_session(self._readers, project, session_id)
 
     def get_span(self, span_id: str, trace_id: str | None = None) -> StoredSpan:
         query = self._span_select().where(spans.c.span_id == span_id.lower())
@@ -588,6 +576,11 @@ class SqlStore(Store):
         return annotation_store.targets_exist(
             self._readers, project.id, target_kind, target_ids
         )
+
+    def annotation_briefs(
+        self, target_kind: str, target_ids: Sequence[str]
+    ) -> dict[str, list[AnnotationBrief]]:
+        return pages.annotation_briefs(self._readers, target_kind, target_ids)
 
     def count_spans(self) -> int:
         with self._readers.connect() as conn:

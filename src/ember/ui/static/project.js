@@ -5,11 +5,14 @@
 // - "Load more" follows next_cursor and appends; a short page that still has a cursor (the
 //   filter's scan budget ran out, store/search.py) keeps offering more, never dropping rows.
 // - A bad filter's 400 is shown under the bar with the offending part marked (filterbar.js).
+// - Traces and spans are asked for with include_annotations=true: the table shows a column per
+//   annotation name on the rows loaded (project/table.js).
 // - Live mode polls a one-row probe (the newest trace, or span) every LIVE_MS and fetches the
 //   table's first page only when the probe's answer changed: one indexed row when idle.
 
 import { errorMessage } from "./lib/format.js";
 import { rangeTimes } from "./lib/timerange.js";
+import { annotated } from "./project/columns.js";
 import { FilterBar } from "./project/filterbar.js";
 import { Table } from "./project/table.js";
 
@@ -83,18 +86,8 @@ function syncUrl() {
   }
 }
 
-// Sessions have no time parameters in the API: the range goes into the filter, before the
-// user's own text, and error positions are shifted back by the length of that prefix.
-function sessionFilter(times) {
-  const bounds = [];
-  if (times.start) bounds.push(`start_time >= '${times.start}'`);
-  if (times.end) bounds.push(`start_time < '${times.end}'`);
-  if (!bounds.length) return { text: state.filter, shift: 0 };
-  if (!state.filter.trim()) return { text: bounds.join(" and "), shift: 0 };
-  const prefix = `${bounds.join(" and ")} and (`;
-  return { text: `${prefix}${state.filter})`, shift: Array.from(prefix).length };
-}
-
+// Every listing (traces, spans, sessions) takes the range as start_time/end_time on the rows'
+// start times, and the user's filter text as it is (so a 400's positions are on that text).
 function listingUrl(cursor, limit = PAGE) {
   const url = new URL(`${apiBase}/${tab}`, window.location.origin);
   const q = url.searchParams;
@@ -102,26 +95,20 @@ function listingUrl(cursor, limit = PAGE) {
   q.set("limit", String(limit));
   q.set("sort", state.sort);
   q.set("order", state.order);
-  let shift = 0;
-  if (tab === "sessions") {
-    const composed = sessionFilter(times);
-    if (composed.text) q.set("filter", composed.text);
-    shift = composed.shift;
-  } else {
-    if (state.filter.trim()) q.set("filter", state.filter);
-    if (times.start) q.set("start_time", times.start);
-    if (times.end) q.set("end_time", times.end);
-  }
+  if (state.filter.trim()) q.set("filter", state.filter);
+  if (times.start) q.set("start_time", times.start);
+  if (times.end) q.set("end_time", times.end);
+  if (annotated(tab)) q.set("include_annotations", "true");
   if (tab === "spans") {
     q.set("fields", "table");
     if (state.roots) q.set("parent_id", "null");
   }
   if (cursor) q.set("cursor", cursor);
-  return { url: url.pathname + url.search, shift };
+  return url.pathname + url.search;
 }
 
 async function fetchPage(cursor, limit) {
-  const { url, shift } = listingUrl(cursor, limit);
+  const url = listingUrl(cursor, limit);
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   if (response.ok) return { body: await response.json() };
   let error = null;
@@ -130,7 +117,7 @@ async function fetchPage(cursor, limit) {
   } catch (_) {
     // not JSON
   }
-  return { error: error || { message: await errorMessage(response) }, status: response.status, shift };
+  return { error: error || { message: await errorMessage(response) }, status: response.status };
 }
 
 function describe(added, body) {
@@ -160,7 +147,7 @@ async function load(reset) {
   if (result.error) {
     more.hidden = true;
     if (result.status === 400 && result.error.code === "bad_filter") {
-      filterBar.show(state.filter, result.error, result.shift);
+      filterBar.show(state.filter, result.error);
       status.textContent = "Fix the filter to see rows.";
     } else {
       status.textContent = result.error.message;
@@ -255,10 +242,7 @@ async function refreshFirstPage() {
     await load(true);
     return;
   }
-  for (const row of rows) {
-    const old = table.body.querySelector(`tr[data-id="${CSS.escape(row.id)}"]`);
-    if (old) old.replaceWith(table.rowElement(row)); // a trace that grew since
-  }
+  table.refresh(rows); // a trace that grew since
   const added = table.add(fresh, { prepend: true });
   if (added) liveStatus.textContent = `${added} new · ${new Date().toLocaleTimeString()}`;
   if (!table.size || state.cursor === null) describe(0, { next_cursor: state.cursor });

@@ -62,12 +62,44 @@ export const COLUMNS = {
     { key: "start_time", label: "Start time", kind: "time", sort: "start_time", value: (r) => time(r.start_time) },
     { key: "traces", label: "Traces", kind: "num", sort: "trace_count", value: (r) => count(r.trace_count) },
     { key: "latency", label: "Duration", kind: "num", sort: "latency_ms", value: (r) => duration(r.end_time_unix_nano - r.start_time_unix_nano) },
+    // Percentiles of the session's trace latencies, ranked when the page is read: no sort key.
+    { key: "p50", label: "p50", kind: "num", value: (r) => ms(r.latency_ms_p50) },
+    { key: "p99", label: "p99", kind: "num", value: (r) => ms(r.latency_ms_p99) },
     { key: "tokens", label: "Tokens", kind: "num", sort: "total_tokens", value: (r) => (r.token_count_total ? count(r.token_count_total) : "") },
     { key: "cost", label: "Cost", kind: "num", sort: "cost", value: (r) => cost(r.cost) },
     { key: "errors", label: "Errors", kind: "num", sort: "error_count", value: (r) => (r.error_count ? count(r.error_count) : "") },
     { key: "user", label: "User", kind: "text", value: (r) => r.user_id || "" },
   ],
 };
+
+/** Whether the tab's rows can carry annotations (the listing's `include_annotations`). */
+export function annotated(tab) {
+  return tab === "traces" || tab === "spans";
+}
+
+/** The text of one annotation in a cell: its label, else its score. */
+function annotationText(note) {
+  if (note.label !== null && note.label !== undefined && note.label !== "") return String(note.label);
+  if (note.score === null || note.score === undefined) return "";
+  return String(Number(note.score.toFixed(3))); // 0.5, 0.833, 1
+}
+
+/** The annotation columns' cells of a row: {name: {text, title}}, several annotations of one
+ * name (other identifiers) joined in their order. */
+export function annotationCells(row) {
+  const cells = new Map();
+  for (const note of row.annotations || []) {
+    const cell = cells.get(note.name) || { texts: [], titles: [] };
+    cell.texts.push(annotationText(note));
+    const parts = [note.annotator_kind, note.identifier ? `identifier ${note.identifier}` : ""];
+    if (note.label && note.score !== null && note.score !== undefined) parts.push(`score ${note.score}`);
+    cell.titles.push(`${note.name}: ${parts.filter(Boolean).join(", ")}`);
+    cells.set(note.name, cell);
+  }
+  return new Map(
+    [...cells].map(([name, cell]) => [name, { text: cell.texts.filter(Boolean).join(", "), title: cell.titles.join("\n") }]),
+  );
+}
 
 /** The page (trace view, session page) a row opens. */
 export function rowLink(tab, row, pageBase) {

@@ -18,9 +18,8 @@ export class FilterBar {
     this.message.textContent = "";
   }
 
-  /** Show `error` (the JSON envelope's `error`) for the filter `text`. `shift` is how many
-   * characters the page put before the user's text in what it sent (see project.js). */
-  show(text, error, shift = 0) {
+  /** Show `error` (the JSON envelope's `error`) for the filter `text`, as it was sent. */
+  show(text, error) {
     this.box.hidden = false;
     this.input.setAttribute("aria-invalid", "true");
     this.message.textContent = error.message || "This filter cannot be used.";
@@ -30,7 +29,7 @@ export class FilterBar {
       this.echo.replaceChildren(document.createTextNode(text));
       return;
     }
-    const clamp = (n) => Math.min(Math.max(n - shift, 0), chars.length);
+    const clamp = (n) => Math.min(Math.max(n, 0), chars.length);
     const start = clamp(position.start);
     let end = clamp(position.end);
     const mark = document.createElement("mark");
