@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, NamedTuple, TypeVar
 
 Attributes = dict[str, Any]
@@ -46,6 +47,15 @@ def is_bulky(key: str, value: Any) -> bool:
             ):
                 return True
     return False
+
+def iso_time(unix_nano: int) -> str:
+    """A unix-ns time as ISO 8601 in UTC, cut (never rounded up) to the microsecond, so it
+    is never later than the time itself: as a lower bound it still includes that moment.
+    (Through a float, 1.7e18 ns is only exact to ~256 ns, and may round up.)"""
+    seconds, nanos = divmod(unix_nano, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, tz=UTC) + timedelta(microseconds=nanos // 1000)
+    return moment.isoformat()
+
 
 def token_count(value: Any) -> int | None:
     """A token count as producers send it: an int, an integral double or a numeric string."""

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 
 from ember.api.deps import project_of, store_of, unix_nano
 from ember.api.routes import JSONResponse
-from ember.api.shapes import iso
 from ember.cost.compute import usd
+from ember.model import iso_time
 from ember.store.metrics import MAX_BUCKETS, Aggregate, ProjectMetrics
 
 router = APIRouter()
@@ -33,15 +33,15 @@ def _aggregate_json(value: Aggregate) -> dict[str, Any]:
 def metrics_json(result: ProjectMetrics) -> dict[str, Any]:
     last = result.last_activity
     return {
-        "start_time": iso(result.start_time),
-        "end_time": iso(result.end_time),
+        "start_time": iso_time(result.start_time),
+        "end_time": iso_time(result.end_time),
         "bucket_seconds": result.bucket_ns / 1e9,
         "totals": {
             **_aggregate_json(result.totals),
-            "last_activity": None if last is None else iso(last),
+            "last_activity": None if last is None else iso_time(last),
         },
         "series": [
-            {"start_time": iso(at), "start_time_unix_nano": at, **_aggregate_json(value)}
+            {"start_time": iso_time(at), "start_time_unix_nano": at, **_aggregate_json(value)}
             for at, value in result.series
         ],
         "top_models": [

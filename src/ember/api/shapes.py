@@ -9,7 +9,6 @@ them, with what else OTLP sent (links, resource, scope, kind, dropped counts).
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Any
 
 from ember.cost.compute import usd
@@ -24,6 +23,7 @@ from ember.model import (
     StoredSpan,
     TraceItem,
     TraceSummary,
+    iso_time,
 )
 
 
@@ -43,10 +43,6 @@ def parse_global_id(text: str, kind: str) -> int | None:
     return int(number)
 
 
-def iso(unix_nano: int) -> str:
-    return datetime.fromtimestamp(unix_nano / 1e9, tz=UTC).isoformat()
-
-
 def project_json(project: Project) -> dict[str, Any]:
     return {
         "id": global_id("Project", project.id),
@@ -63,8 +59,8 @@ def _span_head(span: StoredSpan) -> dict[str, Any]:
         "context": {"trace_id": span.trace_id, "span_id": span.span_id},
         "span_kind": span.span_kind,
         "parent_id": span.parent_id,
-        "start_time": iso(span.start_time),
-        "end_time": iso(span.end_time),
+        "start_time": iso_time(span.start_time),
+        "end_time": iso_time(span.end_time),
     }
 
 
@@ -77,7 +73,7 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         "events": [
             {
                 "name": event["name"],
-                "timestamp": iso(event["time_unix_nano"]),
+                "timestamp": iso_time(event["time_unix_nano"]),
                 "time_unix_nano": event["time_unix_nano"],
                 "attributes": event["attributes"],
                 **{k: event[k] for k in ("attribute_types", "truncated", "dropped_attributes_count")
@@ -100,7 +96,7 @@ def span_json(span: StoredSpan) -> dict[str, Any]:
         out["exception"] = exception
     if span.logs is not None:
         out["logs"] = [
-            {**log, "timestamp": iso(log["time_unix_nano"])} for log in span.logs
+            {**log, "timestamp": iso_time(log["time_unix_nano"])} for log in span.logs
         ]
     if span.derived:
         out["derived_attributes"] = sorted(span.derived)
@@ -188,8 +184,8 @@ def trace_json(summary: TraceSummary, spans: list[StoredSpan]) -> dict[str, Any]
     return {
         "trace_id": summary.trace_id,
         "project_name": summary.project_name,
-        "start_time": iso(summary.start_time),
-        "end_time": iso(summary.end_time),
+        "start_time": iso_time(summary.start_time),
+        "end_time": iso_time(summary.end_time),
         "start_time_unix_nano": summary.start_time,
         "end_time_unix_nano": summary.end_time,
         "span_count": summary.span_count,
@@ -217,8 +213,8 @@ def session_json(session: SessionSummary) -> dict[str, Any]:
     return {
         "session_id": session.session_id,
         "project_name": session.project_name,
-        "start_time": iso(session.start_time),
-        "end_time": iso(session.end_time),
+        "start_time": iso_time(session.start_time),
+        "end_time": iso_time(session.end_time),
         "start_time_unix_nano": session.start_time,
         "end_time_unix_nano": session.end_time,
         "trace_count": session.trace_count,
@@ -259,8 +255,8 @@ def trace_data_json(item: TraceItem) -> dict[str, Any]:
         "id": global_id("Trace", item.id),
         "trace_id": summary.trace_id,
         "project_id": global_id("Project", item.project_id),
-        "start_time": iso(summary.start_time),
-        "end_time": iso(summary.end_time),
+        "start_time": iso_time(summary.start_time),
+        "end_time": iso_time(summary.end_time),
         "token_count_prompt": summary.prompt_tokens,
         "token_count_completion": summary.completion_tokens,
         "token_count_total": summary.total_tokens,
@@ -274,8 +270,8 @@ def trace_data_json(item: TraceItem) -> dict[str, Any]:
                 "name": span.name,
                 "span_kind": span.span_kind,
                 "status_code": STATUS_NAMES.get(span.status_code, "UNSET"),
-                "start_time": iso(span.start_time),
-                "end_time": iso(span.end_time),
+                "start_time": iso_time(span.start_time),
+                "end_time": iso_time(span.end_time),
             }
             for span in item.spans
         ]
@@ -304,14 +300,14 @@ def session_data_json(item: SessionItem) -> dict[str, Any]:
         "id": global_id("ProjectSession", item.id),
         "session_id": summary.session_id,
         "project_id": global_id("Project", item.project_id),
-        "start_time": iso(summary.start_time),
-        "end_time": iso(summary.end_time),
+        "start_time": iso_time(summary.start_time),
+        "end_time": iso_time(summary.end_time),
         "traces": [
             {
                 "id": global_id("Trace", trace.id),
                 "trace_id": trace.trace_id,
-                "start_time": iso(trace.start_time),
-                "end_time": iso(trace.end_time),
+                "start_time": iso_time(trace.start_time),
+                "end_time": iso_time(trace.end_time),
             }
             for trace in item.traces
         ],
@@ -367,8 +363,8 @@ def annotation_json(annotation: Annotation) -> dict[str, Any]:
         "identifier": annotation.identifier,
         "source": annotation.source,
         "user_id": annotation.user_id,
-        "created_at": iso(annotation.created_at),
-        "updated_at": iso(annotation.updated_at),
+        "created_at": iso_time(annotation.created_at),
+        "updated_at": iso_time(annotation.updated_at),
     }
     if annotation.target_kind == "document":
         out["document_position"] = annotation.document_position

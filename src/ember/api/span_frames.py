@@ -21,9 +21,8 @@ from typing import Any
 
 import orjson
 
-from ember.api.shapes import iso
 from ember.errors import BadRequest
-from ember.model import STATUS_NAMES, StoredSpan
+from ember.model import STATUS_NAMES, StoredSpan, iso_time
 
 _MEMBER = re.compile(r"^(?P<list>.+?)\.(?P<index>\d+)\.(?P<rest>.+)$")
 # Phoenix names the position column of these lists after their members.
@@ -152,8 +151,8 @@ _SPAN_FIELDS: dict[str, Callable[[StoredSpan], Any]] = {
     "span_kind": lambda span: span.span_kind,
     "status_code": lambda span: STATUS_NAMES.get(span.status_code, "UNSET"),
     "status_message": lambda span: span.status_message,
-    "start_time": lambda span: iso(span.start_time),
-    "end_time": lambda span: iso(span.end_time),
+    "start_time": lambda span: iso_time(span.start_time),
+    "end_time": lambda span: iso_time(span.end_time),
     "latency_ms": lambda span: (span.end_time - span.start_time) / 1e6,
     "events": lambda span: span.events,
 }

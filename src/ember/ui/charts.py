@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from markupsafe import Markup, escape
 
 from ember.cost.compute import usd
+from ember.model import iso_time
 from ember.store.metrics import Aggregate, ProjectMetrics
 from ember.ui.format import count
 from ember.ui.format import usd as usd_text
@@ -51,10 +52,6 @@ def _x_label(unix_ns: int, span_ns: int) -> str:
     if span_ns <= 2 * 86400 * 10**9:
         return f"{moment:%H:%M}"
     return f"{moment:%b %d}"
-
-
-def _iso(unix_ns: int) -> str:
-    return datetime.fromtimestamp(unix_ns / 1e9, tz=UTC).isoformat()
 
 
 def _number(value: float) -> str:
@@ -104,8 +101,9 @@ def draw(
         for index, (at, value) in enumerate(zip(starts, one.values, strict=True)):
             if value is None:
                 continue
-            title = f"{one.label} {fmt(value)} · from {_iso(at)}"
-            data = f'data-series="{one.key}" data-start="{_iso(at)}" data-value="{_number(value)}"'
+            start = iso_time(at)
+            title = f"{one.label} {fmt(value)} · from {start}"
+            data = f'data-series="{one.key}" data-start="{start}" data-value="{_number(value)}"'
             if kind == "bar":
                 height = max(plot_h - (y(value) - TOP), 1.0 if value else 0.0)
                 parts.append(
