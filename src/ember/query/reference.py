@@ -35,9 +35,15 @@ filter ever becomes SQL). Short attribute values live in a JSON column the SQL r
 values (more than 64 characters of text, lists, list members such as
 `llm.input_messages.0.message.content`) live compressed beside it. A condition that only a long
 value could satisfy (`'refund' in input.value`, `x != 'a'`) is checked in Python on the rows the
-SQL part lets through, with the same three-valued logic. Such a listing scans at most 20,000
-candidate rows per request: a page can then come back short, even empty, with a `next_cursor`
-to go on from. Follow cursors until `next_cursor` is null; nothing is dropped.
+SQL part lets through, with the same three-valued logic.
+
+Every filtered listing answers within a bounded amount of work per request. Sorted by a key an
+index serves (start time; for traces also latency, cost, tokens and span count), it looks at
+the next 50,000 rows in that order, and checks at most 5,000 of them in Python. Where the
+page is not full by then, it comes back short, even empty, with a `next_cursor` to go on from:
+follow cursors until `next_cursor` is null; nothing is dropped. A filter an index answers
+directly (`span_id`, `trace_id` or `user.id` equal to a value; on PostgreSQL also a short
+attribute equal to a value, through a GIN index) finds a rare value at once.
 
 Known difference: on SQLite, `in` folds ASCII letters only when ignoring case in the SQL part.
 """
