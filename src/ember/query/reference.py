@@ -39,7 +39,7 @@ SQL part lets through, with the same three-valued logic.
 
 Every filtered listing answers within a bounded amount of work per request. Sorted by a key an
 index serves (start time; for traces also latency, cost, tokens and span count), it looks at
-the next 50,000 rows in that order, and checks at most 5,000 of them in Python. Where the
+the next 50,000 rows in that order, and checks at most 4,000 of them in Python. Where the
 page is not full by then, it comes back short, even empty, with a `next_cursor` to go on from:
 follow cursors until `next_cursor` is null; nothing is dropped. A filter an index answers
 directly (`span_id`, `trace_id` or `user.id` equal to a value; on PostgreSQL also a short

@@ -33,7 +33,7 @@ from ember.errors import BadRequest
 # Per request: rows of the frame a filtered page looks at, and of those, candidates checked in
 # Python (~50 us each: a payload decoded). Both are read at call time, so tests can lower them.
 WINDOW = 50_000
-MAX_SCAN = 5_000
+MAX_SCAN = 4_000
 CHUNK = 500
 _ROW_ID_CEILING = 2**62
 
