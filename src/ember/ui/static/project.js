@@ -126,7 +126,7 @@ function describe(added, body) {
     more.hidden = false;
     const short = added < PAGE;
     status.textContent = short
-      ? `${table.size} ${noun} shown; the filter is still searching older ${noun}: load more to continue.`
+      ? `${table.size} ${noun} shown; the filter has more ${noun} to search: load more to continue.`
       : `${table.size} ${noun} shown.`;
   } else {
     more.hidden = true;
