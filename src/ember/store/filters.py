@@ -60,7 +60,7 @@ class Plan:
     index: Literal["column", "containment"] | None = None
 
 
-# Columns with an index that starts with them (after the project), per target (schema.py).
+# Columns an index starts with (alone or after the project id), per target (schema.py).
 _INDEXED_COLUMNS: dict[Target, frozenset[str]] = {
     "span": frozenset({"span_id", "trace_id", "user_id"}),
     "trace": frozenset({"trace_id"}),
