@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from ember.model import token_count
 from ember.semconv import rules as R
 
 # --- scalar helpers --------------------------------------------------------------------------
@@ -66,23 +67,6 @@ def text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    return None
-
-
-def count(value: Any) -> int | None:
-    """A token count from an int, an integral double or a numeric string."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else None
     return None
 
 
@@ -303,7 +287,7 @@ def coerce(value: Any, rule: R.Rename) -> Any:
         return None
     how = rule.coerce
     if how == "count":
-        return count(value)
+        return token_count(value)
     if how == "first":
         if isinstance(value, str) and value.startswith("["):  # an array sent as JSON text
             parsed = loads(value)

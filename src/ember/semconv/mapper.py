@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ember.model import token_count
 from ember.semconv import convert as cv
 from ember.semconv import messages as msg
 from ember.semconv import rules as R
@@ -359,15 +360,15 @@ class Mapper:
     def totals(self) -> None:
         derived = self.derived
         if _PROMPT in derived or _COMPLETION in derived:
-            prompt = cv.count(self.value(_PROMPT))
-            completion = cv.count(self.value(_COMPLETION))
+            prompt = token_count(self.value(_PROMPT))
+            completion = token_count(self.value(_COMPLETION))
             if _TOTAL not in self.attrs and _TOTAL not in derived:
                 derived[_TOTAL] = (prompt or 0) + (completion or 0)
                 self.note(_TOTAL, (_PROMPT, _COMPLETION), "usage_total", "prompt + completion")
         if {_PROMPT, _CACHE_READ, _CACHE_WRITE} & derived.keys():
-            prompt = cv.count(self.value(_PROMPT))
-            cached = (cv.count(self.value(_CACHE_READ)) or 0) + (
-                cv.count(self.value(_CACHE_WRITE)) or 0
+            prompt = token_count(self.value(_PROMPT))
+            cached = (token_count(self.value(_CACHE_READ)) or 0) + (
+                token_count(self.value(_CACHE_WRITE)) or 0
             )
             if prompt is not None and cached > prompt:
                 self.note(

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ember.model import token_count
 from ember.semconv import rules as R
-from ember.semconv.convert import INVALID, as_list, buckets, count, dumps, loads, text
+from ember.semconv.convert import INVALID, as_list, buckets, dumps, loads, text
 
 Message = dict[str, Any]
 
@@ -321,7 +322,7 @@ def event_messages(
                     source["tool_call_id"] = body.get("id")
                 inputs.extend(convert_message(source, role))
             else:
-                index = count(body.get("index"))
+                index = token_count(body.get("index"))
                 choices.append((len(choices) if index is None else index, choice_message(body)))
         elif name in R.LEGACY_CONTENT_EVENTS:
             key, direction = R.LEGACY_CONTENT_EVENTS[name]
