@@ -79,12 +79,8 @@ _SORTS: dict[Target, Mapping[str, Any]] = {
         "cost": sessions.c.cost,
     },
 }
-_ROW_IDS: dict[Target, Any] = {"span": spans.c.id, "trace": traces.c.id, "session": sessions.c.id}
-_PROJECT_IDS: dict[Target, Any] = {
-    "span": spans.c.project_id,
-    "trace": traces.c.project_id,
-    "session": sessions.c.project_id,
-}
+# Each target's table: its row id, project id and start time order and bound the listings.
+_TABLES: dict[Target, sa.Table] = {"span": spans, "trace": traces, "session": sessions}
 # Sorts an index serves (schema.py), so a filtered listing can walk them a window at a time
 # (store/search.py). Under any other sort a filtered page reads and sorts every row of the
 # project, window or not.
@@ -92,11 +88,6 @@ _INDEXED_SORTS: dict[Target, frozenset[str]] = {
     "span": frozenset({"start_time"}),
     "trace": frozenset({"start_time", "latency_ms", "cost", "total_tokens", "span_count"}),
     "session": frozenset({"id", "start_time"}),
-}
-_STARTS: dict[Target, Any] = {
-    "span": spans.c.start_time,
-    "trace": traces.c.start_time,
-    "session": sessions.c.start_time,
 }
 
 
@@ -106,7 +97,7 @@ def _order(target: Target, listing: Listing) -> search.Order:
         raise BadRequest(
             f"cannot sort {target}s by {listing.sort!r}; one of: {', '.join(_SORTS[target])}"
         )
-    return search.Order(listing.sort, expression, _ROW_IDS[target], listing.descending)
+    return search.Order(listing.sort, expression, _TABLES[target].c.id, listing.descending)
 
 
 def _narrowed(
@@ -125,7 +116,7 @@ def _narrowed(
 
 
 def _time_range(target: Target, listing: Listing) -> list[ColumnElement[bool]]:
-    start = _STARTS[target]
+    start = _TABLES[target].c.start_time
     bounds = []
     if listing.start_from is not None:
         bounds.append(start >= listing.start_from)
@@ -142,7 +133,7 @@ def _frame(
     if listing.sort not in _INDEXED_SORTS[target]:
         return None
     return sa.select(order.expression.label("sort_value")).where(
-        _PROJECT_IDS[target] == project_id, *_time_range(target, listing)
+        _TABLES[target].c.project_id == project_id, *_time_range(target, listing)
     )
 
 
@@ -172,7 +163,7 @@ def _page(
     view of each row that passes."""
     order = _order(target, listing)
     query = query.add_columns(
-        order.expression.label("sort_value"), _ROW_IDS[target].label("row_id")
+        order.expression.label("sort_value"), _TABLES[target].c.id.label("row_id")
     )
     query, plan, evaluator = _narrowed(query, target, listing, conn.dialect.name, source)
     check = None
